@@ -1,0 +1,1 @@
+"""Shared infrastructure: seeding, atomic I/O, metrics, the trainer loop, tables and provenance."""
