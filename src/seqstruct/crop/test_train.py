@@ -1,0 +1,41 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from seqstruct.crop.train import run
+
+FAST = {"epochs": 3, "lr": 1e-3, "batch_size": 8, "weekly_channels": [4, 4, 4, 4], "soil_channels": [4, 4, 4],
+        "hidden": 8, "head_hidden": 4, "scheduler": "none"}
+
+
+@pytest.mark.parametrize("method", ["lasso_1y", "cnn_rnn_5y", "gnn_rnn_5y"])
+def test_run_writes_outputs(method: str, tiny_nc: Path, tmp_path: Path) -> None:
+    params = {"alphas": [0.01, 0.1]} if method == "lasso_1y" else FAST
+    out = tmp_path / method
+    m = run(method, tiny_nc, 2003, 0, params, out, ckpt_dir=tmp_path / "ckpt" / method)
+    assert {p.name for p in out.iterdir()} == {"metrics.json", "predictions.csv", "model.pt"}
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["test"] == m["test"] and saved["test"]["n"] == 8  # county 4 has no 2003 yield
+    preds = pd.read_csv(out / "predictions.csv")
+    assert set(preds["split"]) == {"val", "test"} and preds["y_pred"].notna().all()
+
+
+def test_lasso_learns_the_planted_signal(tiny_nc: Path, tmp_path: Path) -> None:
+    m = run("lasso_1y", tiny_nc, 2003, 0, {"alphas": [0.01, 0.03]}, tmp_path)
+    assert m["test"]["r2"] > 0.5 and m["selection"]["alpha"] in (0.01, 0.03)
+
+
+@pytest.mark.parametrize("method", ["cnn_rnn_5y", "gnn_rnn_5y"])
+def test_same_seed_same_numbers(method: str, tiny_nc: Path, tmp_path: Path) -> None:
+    a = run(method, tiny_nc, 2003, 1, FAST, tmp_path / "a")
+    b = run(method, tiny_nc, 2003, 1, FAST, tmp_path / "b")
+    c = run(method, tiny_nc, 2003, 2, FAST, tmp_path / "c")
+    assert a["test"] == b["test"] and a["history"] == b["history"]
+    assert a["history"] != c["history"]
+
+
+def test_unknown_setting_raises(tiny_nc: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown model settings \\['lr_typo'\\]"):
+        run("cnn_rnn_5y", tiny_nc, 2003, 0, {"lr_typo": 1}, tmp_path)
