@@ -1,0 +1,277 @@
+"""Build the prepared county x year crop dataset (xarray, NetCDF) from the raw files.
+
+Schema (read by ``seqstruct.crop.dataset``; keep in sync):
+
+========================  ===================================  =======  =====================================
+variable                  dims                                 dtype    meaning
+========================  ===================================  =======  =====================================
+``county`` (coord)        county                               int64    FIPS, sorted
+``year`` (coord)          year                                 int64    every year min..max, consecutive
+``weekly_var`` (coord)    weekly_var                           str      layout names (prcp, srad, ...)
+``week`` (coord)          week                                 int64    1..n_weeks
+``soil_var`` (coord)      soil_var                             str      layout names
+``depth`` (coord)         depth                                int64    1..n_depths
+``extra_var`` (coord)     extra_var                            str      layout names (planting_01.., extra_0..)
+``yield``                 county, year                         float32  bu/acre; NaN where no row (never imputed)
+``weekly``                county, year, weekly_var, week       float32  features (imputed where not observed)
+``soil``                  county, year, soil_var, depth        float32  features (imputed where not observed)
+``extra``                 county, year, extra_var              float32  features (imputed where not observed)
+``observed``              county, year                         bool     a row for this county-year is in the file
+``loc_id``                county                               int64    the crop's loc_ID
+``name``                  county                               str      Census name, e.g. "Adams County"
+``state``                 county                               str      postal code, e.g. "IL"
+``lon``, ``lat``          county                               float64  area centroid (EPSG:4269 degrees)
+``edge_index``            pair (=2), edge                      int64    symmetric county graph in *position*
+                                                                        space 0..N-1, no self loops
+========================  ===================================  =======  =====================================
+
+Attributes: ``crop``, ``source``, ``dropped_loc_ids`` (comma-separated), ``layout``.
+
+Imputation (features only): a county-year with no row gets, for every feature, the mean over the adjacent
+counties observed that year; with no observed neighbour, the mean over all counties observed that year (if no
+county at all is observed that year, the county's own mean over its observed years). ``observed`` is False on
+every imputed county-year and ``yield`` stays NaN there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from seqstruct.common.io import atomic_path
+from seqstruct.crop.counties import census_key, centroids, county_geometry, map_loc_ids, read_adjacency
+from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
+from seqstruct.crop.raw import CropDataError, load_khaki_npz, read_loc_table, read_state_abbrev
+
+log = logging.getLogger(__name__)
+
+FLOAT_VARS = ("yield", "weekly", "soil", "extra")
+
+
+def build_crop_dataset(
+    npz: str | os.PathLike[str],
+    loc_csv: str | os.PathLike[str],
+    abbrev_txt: str | os.PathLike[str],
+    adjacency_txt: str | os.PathLike[str],
+    shp: str | os.PathLike[str],
+    crop: str = "soybean",
+    layout: ColumnLayout = KHAKI_SOYBEAN,
+) -> xr.Dataset:
+    """Read and validate the raw crop files and assemble the prepared Dataset (schema in the module docstring).
+
+    Parameters
+    ----------
+    npz : path-like
+        Khaki-style county-year array (``soybean_data.npz``).
+    loc_csv : path-like
+        The loc_ID table *of the same crop* (``Soybeans_Loc_ID.csv``).
+    abbrev_txt : path-like
+        State name -> postal code (``us_county_abbrev.txt``).
+    adjacency_txt : path-like
+        US Census county adjacency file.
+    shp : path-like
+        US Census county boundary shapefile (for centroids).
+    crop : str
+        Crop name, stored as an attribute.
+    layout : ColumnLayout
+        Column layout of ``npz``.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Raises
+    ------
+    CropDataError
+        Bad input files; two loc_IDs of the data naming the same county; no row left after the mapping.
+    """
+    npz = Path(npz)
+    data = load_khaki_npz(npz, layout)
+    loc_table = read_loc_table(loc_csv)
+    abbrev = read_state_abbrev(abbrev_txt)
+    _, fips_names, edges = read_adjacency(adjacency_txt)
+    loc_to_fips, _ = map_loc_ids(loc_table, abbrev, fips_names)
+
+    ids = data[:, layout.id_col].astype(np.int64)
+    present = np.unique(ids)
+    dropped = [int(i) for i in present if int(i) not in loc_to_fips]
+    if dropped:
+        n_rows = int(np.isin(ids, dropped).sum())
+        log.warning("%s: dropping loc_IDs %s (not in %s, or naming no Census county): %d rows dropped",
+                    npz, dropped, Path(loc_csv).name, n_rows)
+        data = data[~np.isin(ids, dropped)]
+        ids = data[:, layout.id_col].astype(np.int64)
+    if data.shape[0] == 0:
+        raise CropDataError(f"{npz}: no row has a loc_ID that maps to a county of {loc_csv}; use the loc table of "
+                            f"the same crop")
+    kept_locs = np.unique(ids)
+    fips_of_loc = {int(i): loc_to_fips[int(i)] for i in kept_locs}
+    by_fips: dict[int, int] = {}
+    for loc, fips in fips_of_loc.items():
+        if fips in by_fips:
+            raise CropDataError(f"{npz}: loc_IDs {by_fips[fips]} and {loc} both map to county {fips} "
+                                f"({fips_names[fips]}); use the loc table of the same crop ({crop})")
+        by_fips[fips] = loc
+
+    county = np.array(sorted(by_fips), dtype=np.int64)
+    pos = {int(f): k for k, f in enumerate(county)}
+    years_raw = data[:, layout.year_col].astype(np.int64)
+    year = np.arange(years_raw.min(), years_raw.max() + 1, dtype=np.int64)
+    n, t = len(county), len(year)
+    row_c = np.array([pos[fips_of_loc[int(i)]] for i in ids], dtype=np.int64)
+    row_y = years_raw - year[0]
+
+    observed = np.zeros((n, t), dtype=bool)
+    observed[row_c, row_y] = True
+    y = np.full((n, t), np.nan, dtype=np.float64)
+    y[row_c, row_y] = data[:, layout.yield_col]
+    blocks = [layout.weekly_slice(), layout.soil_slice(), layout.extra_slice()]
+    cols = np.concatenate([np.arange(s.start, s.stop) for s in blocks])
+    x = np.full((n, t, len(cols)), np.nan, dtype=np.float64)
+    x[row_c, row_y] = data[:, cols]
+
+    edge_index = _edge_index(edges, pos)
+    x = impute_features(x, observed, edge_index)
+
+    nw, ns = layout.n_weekly, layout.n_soil
+    weekly = x[:, :, :nw].reshape(n, t, len(layout.weekly_vars), layout.n_weeks)
+    soil = x[:, :, nw:nw + ns].reshape(n, t, len(layout.soil_vars), layout.n_depths)
+    extra = x[:, :, nw + ns:]
+
+    keys = [census_key(fips_names[int(f)]) for f in county]
+    names = np.array([fips_names[int(f)].rpartition(",")[0].strip() for f in county], dtype=object)
+    states = np.array([k[0] for k in keys], dtype=object)
+    geom = county_geometry(shp, county)
+    lon, lat = centroids(geom)
+
+    ds = xr.Dataset(
+        data_vars={
+            "yield": (("county", "year"), y.astype(np.float32)),
+            "weekly": (("county", "year", "weekly_var", "week"), weekly.astype(np.float32)),
+            "soil": (("county", "year", "soil_var", "depth"), soil.astype(np.float32)),
+            "extra": (("county", "year", "extra_var"), extra.astype(np.float32)),
+            "observed": (("county", "year"), observed),
+            "loc_id": ("county", np.array([by_fips[int(f)] for f in county], dtype=np.int64)),
+            "name": ("county", names),
+            "state": ("county", states),
+            "lon": ("county", lon.astype(np.float64)),
+            "lat": ("county", lat.astype(np.float64)),
+            "edge_index": (("pair", "edge"), edge_index),
+        },
+        coords={
+            "county": county,
+            "year": year,
+            "weekly_var": np.array(layout.weekly_vars, dtype=object),
+            "week": np.arange(1, layout.n_weeks + 1, dtype=np.int64),
+            "soil_var": np.array(layout.soil_vars, dtype=object),
+            "depth": np.arange(1, layout.n_depths + 1, dtype=np.int64),
+            "extra_var": np.array(layout.extra_vars, dtype=object),
+        },
+        attrs={
+            "crop": crop,
+            "source": (f"{npz.name} (Khaki et al. 2020 county-year data, layout {layout.name}); loc_ID -> FIPS via "
+                       f"{Path(loc_csv).name} and {Path(abbrev_txt).name}; graph from {Path(adjacency_txt).name} "
+                       f"(US Census, self pairs dropped); centroids from {Path(shp).name}"),
+            "dropped_loc_ids": ",".join(str(i) for i in dropped),
+            "layout": layout.name,
+        },
+    )
+    ds["yield"].attrs["units"] = "bushels/acre"
+    ds["lon"].attrs["units"] = "degrees_east"
+    ds["lat"].attrs["units"] = "degrees_north"
+    return ds
+
+
+def _edge_index(edges: list[tuple[int, int]], pos: dict[int, int]) -> np.ndarray:
+    """Directed edges (both directions) among the kept counties, as sorted (2, E) positions, no self loops."""
+    pairs = {(pos[a], pos[b]) for a, b in edges if a in pos and b in pos and a != b}
+    kept = sorted(pairs | {(b, a) for a, b in pairs})
+    if not kept:
+        return np.zeros((2, 0), dtype=np.int64)
+    return np.array(kept, dtype=np.int64).T.copy()
+
+
+def impute_features(x: np.ndarray, observed: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
+    """Fill the features of unobserved county-years (see the module docstring); observed rows are unchanged.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, Y, F)
+        Features; rows where ``observed`` is False are ignored and overwritten.
+    observed : ndarray of bool, shape (N, Y)
+    edge_index : ndarray of int, shape (2, E)
+        Symmetric graph in position space.
+
+    Returns
+    -------
+    ndarray, shape (N, Y, F)
+        A copy with every unobserved row filled.
+    """
+    x = x.copy()
+    n, t, _ = x.shape
+    adj = np.zeros((n, n), dtype=np.float64)
+    adj[edge_index[0], edge_index[1]] = 1.0
+    for j in range(t):
+        obs = observed[:, j]
+        missing = ~obs
+        if not missing.any():
+            continue
+        if not obs.any():
+            log.warning("no county observed in year index %d; imputing each county's own mean over its years", j)
+            for i in np.nonzero(missing)[0]:
+                x[i, j] = x[i, observed[i]].mean(axis=0)
+            continue
+        xo = np.where(obs[:, None], x[:, j], 0.0)
+        counts = adj[missing] @ obs.astype(np.float64)
+        sums = adj[missing] @ xo
+        fallback = x[obs, j].mean(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = sums / counts[:, None]
+        means[counts == 0] = fallback
+        x[missing, j] = means
+    return x
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write the prepared Dataset atomically as NetCDF-4 (engine h5netcdf, gzip-compressed float arrays)."""
+    path = Path(path)
+    encoding = {v: {"zlib": True, "complevel": 4} for v in FLOAT_VARS if v in ds}
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: build the prepared NetCDF from the raw files."""
+    p = argparse.ArgumentParser(prog="python -m seqstruct.crop.prepare", description=__doc__.splitlines()[0])
+    p.add_argument("--npz", required=True, help="Khaki-style county-year array, e.g. soybean_data.npz")
+    p.add_argument("--loc", required=True, help="loc_ID table of the same crop, e.g. Soybeans_Loc_ID.csv")
+    p.add_argument("--abbrev", required=True, help="us_county_abbrev.txt")
+    p.add_argument("--adjacency", required=True, help="US Census county_adjacency.txt")
+    p.add_argument("--shp", required=True, help="US Census county boundary shapefile (.shp)")
+    p.add_argument("--out", required=True, help="output NetCDF, e.g. results/data/crop/soybean.nc")
+    p.add_argument("--crop", default="soybean", help="crop name stored in the dataset (default: soybean)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    start = time.perf_counter()
+    try:
+        ds = build_crop_dataset(args.npz, args.loc, args.abbrev, args.adjacency, args.shp, crop=args.crop)
+        write_netcdf(ds, args.out)
+    except CropDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    log.info("wrote %s: %d counties x %d years (%d-%d), %d observed rows, %d directed edges, %.1f s",
+             args.out, ds.sizes["county"], ds.sizes["year"], int(ds["year"][0]), int(ds["year"][-1]),
+             int(ds["observed"].sum()), ds.sizes["edge"], time.perf_counter() - start)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
