@@ -13,6 +13,7 @@ def test_atomic_path_renames_on_success(tmp_path: Path) -> None:
         tmp.write_text("hello")
         assert not dest.exists()
     assert dest.read_text() == "hello"
+    assert dest.stat().st_mode & 0o044  # readable by others like any normally created file
     assert list(dest.parent.iterdir()) == [dest]
 
 

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 #: workflow slug -> thesis method name
 METHODS = {"lasso_1y": "lasso 1y", "cnn_rnn_5y": "cnn-rnn 5y", "gnn_rnn_5y": "gnn-rnn 5y"}
 HISTORY = 5  # years per sequence of the 5y models (thesis: t-4 ... t)
+#: methods without randomness: run once (seed = the first configured seed), reported with std 0
+DETERMINISTIC = frozenset({"lasso_1y"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""Thesis tables from per-run ``metrics.json`` files: mean and std over seeds, tidy-wide CSV + meta.json.
+
+Layout (DESIGN.md "Conventions"): key columns, then ``<metric>_mean, <metric>_std`` per metric, then
+``n_seeds``. The std is the population std over seeds (numpy's default, ddof=0); a method run with one seed
+(deterministic methods) has std 0 and ``n_seeds`` 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqstruct.common.io import atomic_path, read_json, write_json
+from seqstruct.common.provenance import environment, git_commit
+
+
+def aggregate(records: Sequence[dict[str, Any]], keys: Sequence[str], metrics: Sequence[str],
+              split: str = "test") -> pd.DataFrame:
+    """One row per distinct ``keys`` tuple (first-seen order) with mean/std over its records' ``split`` metrics.
+
+    Raises:
+        ValueError: when two records of one row share a seed (the same run counted twice) or a metric is absent.
+    """
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault(tuple(r[k] for k in keys), []).append(r)
+    rows = []
+    for key, runs in groups.items():
+        seeds = [r["seed"] for r in runs]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"duplicate seeds {seeds} for {dict(zip(keys, key))}")
+        row: dict[str, Any] = dict(zip(keys, key))
+        for m in metrics:
+            vals = np.array([r[split][m] for r in runs], dtype=float)
+            row[f"{m}_mean"], row[f"{m}_std"] = float(vals.mean()), float(vals.std())
+        row["n_seeds"] = len(runs)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_table(metric_files: Sequence[str | Path], out_csv: str | Path, keys: Sequence[str],
+                metrics: Sequence[str], meta: dict[str, Any]) -> pd.DataFrame:
+    """Aggregate ``metric_files`` into ``out_csv`` and write ``<out_csv stem>.meta.json`` beside it.
+
+    ``meta`` is merged into the provenance record (git commit, environment, seeds and timing of every run).
+    """
+    records = [read_json(p) for p in metric_files]
+    table = aggregate(records, keys, metrics)
+    out_csv = Path(out_csv)
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4f")
+    runs = [{k: r.get(k) for k in (*keys, "seed", "seconds", "device", "best_epoch", "epochs_run")}
+            for r in records]
+    write_json(out_csv.with_suffix(".meta.json"), {
+        "table": out_csv.stem, "git": git_commit(), **environment(), **meta,
+        "std": "population std over seeds (ddof=0)",
+        "seeds": sorted({r["seed"] for r in records}),
+        "wall_time_seconds": float(sum(r.get("seconds", 0.0) for r in records)),
+        "runs": runs,
+    })
+    return table

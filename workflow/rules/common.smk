@@ -1,0 +1,100 @@
+# Helpers shared by the rule files (config lookups, input functions); no rules here.
+import yaml
+
+from seqstruct.crop.train import DETERMINISTIC, METHODS
+
+CONDA_ENV = "../../envs/seqstruct.yaml"
+REGISTRY = yaml.safe_load(open(config["registry"]))["datasets"]
+
+
+def all_targets():
+    """Every table and report of the configured domains."""
+    tables = list(config["crop"]["tables"])
+    return expand("results/tables/{table}.csv", table=tables) + expand(
+        "results/reports/{table}.md", table=tables
+    )
+
+
+def method_seeds(method):
+    """Seeds a method runs with: all configured seeds, or the first one for deterministic methods."""
+    seeds = config["seeds"]
+    return seeds[:1] if method in DETERMINISTIC else seeds
+
+
+def gpu_for(wildcards):
+    """Deep models ask the scheduler for one GPU; the shallow baselines for none."""
+    return 0 if wildcards.method in DETERMINISTIC else 1
+
+
+def registry_dataset_of(filename, datasets):
+    """The dataset among `datasets` (registry ids) that registers `filename`; a clear error otherwise."""
+    unknown = [d for d in datasets if d not in REGISTRY]
+    if unknown:
+        raise WorkflowError(
+            f"config: unknown dataset id(s) {unknown} in crop.datasets; known ids in {config['registry']}: "
+            f"{sorted(REGISTRY)}"
+        )
+    hits = [
+        d for d in datasets if any(f["name"] == filename for f in REGISTRY[d]["files"])
+    ]
+    if len(hits) != 1:
+        raise WorkflowError(
+            f"{config['registry']}: file {filename!r} is registered by {hits or 'none'} of the configured "
+            f"datasets {datasets}; it must be exactly one"
+        )
+    return hits[0]
+
+
+# ---- crop (chapter 2.1)
+def crop_raw(name):
+    """Path of a raw crop file for the configured source (registry dataset or synthetic stand-in).
+
+    Raw inputs are wrapped in ancient(): they are checksum-verified, so a new mtime (e.g. after `dvc pull`)
+    must not retrain everything."""
+    if config["crop"]["source"] == "synthetic":
+        return ancient(f"resources/synthetic/crop/{name}")
+    return ancient(
+        f"resources/raw/{registry_dataset_of(name, config['crop']['datasets'])}/{name}"
+    )
+
+
+def crop_raw_files(crop):
+    """Named raw inputs of the crop data preparation for `crop` (e.g. soybean)."""
+    shp = "gz_2010_us_050_00_20m"
+    return {
+        "npz": crop_raw(f"{crop}_data.npz"),
+        "loc": crop_raw(f"{crop.capitalize()}s_Loc_ID.csv"),
+        "abbrev": crop_raw("us_county_abbrev.txt"),
+        "adjacency": crop_raw("county_adjacency.txt"),
+        "shp": crop_raw(f"{shp}.shp"),
+        "shp_parts": [crop_raw(f"{shp}.{ext}") for ext in ("shx", "dbf", "prj")],
+    }
+
+
+def crop_raw_inputs(wildcards):
+    """Input function of prepare_crop."""
+    return crop_raw_files(wildcards.crop)
+
+
+def crop_method_settings(wildcards):
+    """Config settings of one crop method."""
+    return config["crop"]["methods"][wildcards.method]
+
+
+def crop_table_metrics(wildcards):
+    """metrics.json of every (method, test year, seed) run of a crop table."""
+    crop = config["crop"]["crop"]
+    return [
+        f"results/models/crop/{method}/{crop}_{year}/seed{seed}/metrics.json"
+        for year in config["crop"]["test_years"]
+        for method in config["crop"]["tables"][wildcards.table]
+        for seed in method_seeds(method)
+    ]
+
+
+def crop_table_raw(wildcards):
+    """The raw files behind a crop table (their checksums go into the meta.json)."""
+    files = crop_raw_files(config["crop"]["crop"])
+    return [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
+        "shp_parts"
+    ]

@@ -1,0 +1,65 @@
+# Chapter 2.1: crop yield (GNN-RNN and baselines), thesis Table 2.1.
+
+
+rule prepare_crop:
+    input:
+        unpack(crop_raw_inputs),
+    output:
+        "results/data/crop/{crop}.nc",
+    log:
+        "logs/prepare_crop/{crop}.log",
+    benchmark:
+        "benchmarks/prepare_crop/{crop}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/prepare_crop.py"
+
+
+rule train_crop:
+    input:
+        data="results/data/crop/{crop}.nc",
+    output:
+        metrics="results/models/crop/{method}/{crop}_{year}/seed{seed}/metrics.json",
+        predictions="results/models/crop/{method}/{crop}_{year}/seed{seed}/predictions.csv",
+        model="results/models/crop/{method}/{crop}_{year}/seed{seed}/model.pt",
+    log:
+        "logs/train_crop/{method}/{crop}_{year}/seed{seed}.log",
+    benchmark:
+        "benchmarks/train_crop/{method}/{crop}_{year}/seed{seed}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=gpu_for,
+    params:
+        settings=crop_method_settings,
+        ckpt="results/ckpt/crop/{method}/{crop}_{year}/seed{seed}",
+    script:
+        "../scripts/train_crop.py"
+
+
+rule crop_table:
+    input:
+        metrics=crop_table_metrics,
+        raw=crop_table_raw,
+        thesis="config/thesis/{table}.csv",
+    output:
+        table=report(
+            "results/tables/{table}.csv",
+            caption="../report/crop_table.rst",
+            category="Thesis tables",
+        ),
+        meta="results/tables/{table}.meta.json",
+        report="results/reports/{table}.md",
+    log:
+        "logs/crop_table/{table}.log",
+    benchmark:
+        "benchmarks/crop_table/{table}.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        scale=config["scale"],
+        crop=config["crop"],
+    script:
+        "../scripts/crop_table.py"

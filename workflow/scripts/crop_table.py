@@ -1,0 +1,28 @@
+"""Snakemake adapter: per-run metrics -> thesis table CSV + meta.json + markdown report beside the thesis."""
+
+from typing import TYPE_CHECKING
+
+from seqstruct.common.logs import setup_logging
+from seqstruct.common.provenance import raw_checksums
+from seqstruct.common.tables import write_table
+from seqstruct.crop.report import write_report
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+setup_logging(snakemake.log[0])
+crop = snakemake.params.crop
+write_table(
+    snakemake.input.metrics,
+    snakemake.output.table,
+    keys=["crop", "test_year", "method"],
+    metrics=["rmse", "r2", "corr"],
+    meta={
+        "scale": snakemake.params.scale,
+        "source": crop["source"],
+        "datasets": raw_checksums(snakemake.input.raw),
+        "test_years": crop["test_years"],
+        "methods": {m: crop["methods"][m] for m in crop["tables"][snakemake.wildcards.table]},
+    },
+)
+write_report(snakemake.output.table, snakemake.input.thesis, snakemake.output.report)
