@@ -2,13 +2,23 @@
 # Usage: snakemake --cores 2 results/tables/table2_1.csv   (see README.md)
 from snakemake.utils import min_version, validate
 
+from seqstruct.common.config import ConfigError, check_config
+
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+try:
+    check_config(
+        config, "workflow/schemas/config.schema.yaml"
+    )  # one-line error on a typo
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+validate(
+    config, "workflow/schemas/config.schema.yaml", set_default=True
+)  # fills defaults
 
 
 include: "workflow/rules/common.smk"

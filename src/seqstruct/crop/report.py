@@ -56,6 +56,6 @@ def write_report(table_csv: str | Path, thesis_csv: str | Path, out_md: str | Pa
     """Read the table and its ``.meta.json`` and the thesis CSV; write the markdown report atomically."""
     table_csv = Path(table_csv)
     meta = read_json(table_csv.with_suffix(".meta.json"))
-    text = render(pd.read_csv(table_csv), pd.read_csv(thesis_csv), meta, title=table_csv.stem.replace("table", "Table "))
+    text = render(pd.read_csv(table_csv), pd.read_csv(thesis_csv), meta, title=table_csv.stem.replace("table", "Table ").replace("_", "."))
     with atomic_path(out_md) as tmp:
         tmp.write_text(text)

@@ -1,0 +1,26 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seqstruct.common.config import ConfigError, check_config
+
+ROOT = Path(__file__).resolve().parents[3]
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+
+
+def test_shipped_configs_are_valid() -> None:
+    for name in ("config/config.yaml", "tests/config/smoke.yaml"):
+        check_config(yaml.safe_load((ROOT / name).read_text()), SCHEMA)
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"crop": {"test_yeras": [2018]}}, "config: crop: unknown key(s) ['test_yeras'] (allowed: crop, datasets, methods"),
+    ({"seeds": [0, -1]}, "config: seeds/1: -1 is less than the minimum of 0"),
+    ({"crop": {"methods": {"gnn_rnn_5y": {"lr": "fast"}}}}, "config: crop/methods/gnn_rnn_5y/lr: 'fast' is not"),
+    ({"crop": {"source": "reel"}}, "config: crop/source: 'reel' is not one of ['real', 'synthetic']"),
+])
+def test_errors_are_one_line_and_name_the_key(config: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        check_config(config, SCHEMA)
+    assert str(info.value).startswith(expected) and "\n" not in str(info.value)

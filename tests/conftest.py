@@ -1,0 +1,47 @@
+"""Shared fixtures for workflow tests: a throw-away copy of the workflow to run Snakemake in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", "envs", "profiles", "tests/config")
+
+
+def mirror_dir() -> Path | None:
+    """The offline data mirror ($SEQSTRUCT_DATA_MIRROR, else ../shared/data beside the checkout), if present."""
+    path = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR", ROOT.parent / "shared" / "data"))
+    return path.resolve() if path.is_dir() else None
+
+
+def copy_workflow(dest: Path) -> Path:
+    """Copy the workflow (not results/resources) into ``dest`` so a test run cannot touch the checkout."""
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the Snakemake CLI of this interpreter in ``workdir``; returns the completed process."""
+    exe = Path(sys.executable).with_name("snakemake")
+    env = dict(os.environ)
+    if (m := mirror_dir()) is not None:
+        env["SEQSTRUCT_DATA_MIRROR"] = str(m)
+    return subprocess.run([str(exe), *args], cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return copy_workflow(tmp_path / "wf")
