@@ -7,9 +7,10 @@ from typing import Any
 
 import jsonschema
 import yaml
+from seqstruct.common.errors import InputError
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A config value breaks the schema; the message is one line naming the key and the fix."""
 
 

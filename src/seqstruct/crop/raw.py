@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
+from seqstruct.common.errors import InputError
 
 YEAR_RANGE = (1900, 2100)
 """Plausible calendar years; a year outside this range means a wrong column layout."""
 
 
-class CropDataError(ValueError):
+class CropDataError(InputError, ValueError):
     """A raw or prepared crop file is missing, unreadable or inconsistent (one-line message: file, problem, fix)."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from seqstruct.common.errors import InputError
 
 DEFAULT_REGISTRY = "config/datasets.yaml"
 
@@ -24,7 +25,7 @@ _DATASET_OPTIONAL = {"description"}
 _FILE_KEYS = {"name", "url", "sha256", "mirror"}
 
 
-class DataError(Exception):
+class DataError(InputError):
     """A dataset cannot be described or resolved; the message says what is wrong and how to fix it."""
 
 
