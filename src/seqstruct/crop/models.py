@@ -28,7 +28,22 @@ class CropModelConfig:
     head_hidden: int = 32  # regressor 64 -> 32 -> 1
 
 
-class WeeklyCNN(nn.Module):
+class _ConvEncoder(nn.Module):
+    """A Conv1d stack ``convs`` followed by ``fc`` + ReLU on the flattened output (subclasses build both)."""
+
+    convs: nn.Sequential
+    fc: nn.Linear
+
+    def reset_parameters(self) -> None:
+        for m in self.modules():
+            if isinstance(m, (nn.Conv1d, nn.Linear)):
+                m.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.relu(self.fc(self.convs(x).flatten(1)))
+
+
+class WeeklyCNN(_ConvEncoder):
     r"""1-D CNN over the weeks of a year: (conv, ReLU, avg-pool 2) x len(channels), then Linear + ReLU.
 
     Valid padding; the first kernel is 9 wide, the others 3 (52 weeks -> 44 -> 22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).
@@ -51,16 +66,8 @@ class WeeklyCNN(nn.Module):
         self.fc = nn.Linear(c * length, out)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        for m in self.modules():
-            if isinstance(m, (nn.Conv1d, nn.Linear)):
-                m.reset_parameters()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.relu(self.fc(self.convs(x).flatten(1)))
-
-
-class SoilCNN(nn.Module):
+class SoilCNN(_ConvEncoder):
     r"""1-D CNN over soil depths: kernels 3, 3, 2 with ReLU; an avg-pool 2 after the first conv when there are
     more than 6 depths (10 depths: 10 -> 8 -> 4 -> 2 -> 1; 6 depths: 6 -> 4 -> 2 -> 1), then Linear + ReLU.
 
@@ -82,14 +89,6 @@ class SoilCNN(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.fc = nn.Linear(c * length, out)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for m in self.modules():
-            if isinstance(m, (nn.Conv1d, nn.Linear)):
-                m.reset_parameters()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.relu(self.fc(self.convs(x).flatten(1)))
 
 
 class YearEncoder(nn.Module):
