@@ -39,3 +39,18 @@ def test_same_seed_same_numbers(method: str, tiny_nc: Path, tmp_path: Path) -> N
 def test_unknown_setting_raises(tiny_nc: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown model settings \\['lr_typo'\\]"):
         run("cnn_rnn_5y", tiny_nc, 2003, 0, {"lr_typo": 1}, tmp_path)
+
+
+def test_search_scores_validation_only(tiny_nc: Path) -> None:
+    from seqstruct.crop.search import grid_points, search
+
+    assert grid_points({"a": [1, 2], "b": [3]}) == [{"a": 1, "b": 3}, {"a": 2, "b": 3}]
+    table = search(tiny_nc, "cnn_rnn_5y", 2003, FAST, {"lr": [1e-3, 1e-2]}, seeds=[0])
+    assert list(table.columns) == ["lr", "seed", "val_rmse", "val_r2", "val_corr", "best_epoch", "mean_val_rmse"]
+    assert table["mean_val_rmse"].is_monotonic_increasing and not any("test" in c for c in table.columns)
+
+
+def test_run_without_test_evaluation(tiny_nc: Path, tmp_path: Path) -> None:
+    m = run("lasso_1y", tiny_nc, 2003, 0, {"alphas": [0.01]}, tmp_path, evaluate_test=False)
+    assert "test" not in m
+    assert set(pd.read_csv(tmp_path / "predictions.csv")["split"]) == {"val"}

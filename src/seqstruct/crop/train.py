@@ -46,7 +46,8 @@ class DeepParams:
 
 
 def run(method: str, data_path: str | Path, test_year: int, seed: int, params: dict[str, Any], out_dir: str | Path,
-        ckpt_dir: str | Path | None = None, threads: int = 1, crop: str = "soybean") -> dict[str, Any]:
+        ckpt_dir: str | Path | None = None, threads: int = 1, crop: str = "soybean",
+        evaluate_test: bool = True) -> dict[str, Any]:
     """Train ``method`` for test year ``test_year`` with ``seed``; write and return its metrics.
 
     Args:
@@ -60,6 +61,7 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
         ckpt_dir: scratch folder for resumable checkpoints (deep models).
         threads: CPU threads for torch.
         crop: crop name recorded in the outputs.
+        evaluate_test: False for hyperparameter searches: the test year is then never predicted or scored.
     """
     if method not in METHODS:
         raise ValueError(f"unknown crop method {method!r}; known: {sorted(METHODS)}")
@@ -78,7 +80,8 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
 
     out = Path(out_dir)
     rows, result = [], {}
-    for name, year in (("val", split.val_year), ("test", split.test_year)):
+    evaluated = (("val", split.val_year), ("test", split.test_year)) if evaluate_test else (("val", split.val_year),)
+    for name, year in evaluated:
         t = data.year_index(year)
         y_true, y_pred = data.y[:, t].numpy(), predict(year)
         result[name] = regression_metrics(y_true, y_pred)
@@ -88,12 +91,12 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
                                   "y_pred": y_pred[keep] * data.y_std + data.y_mean}))
     metrics = {
         "method": METHODS[method], "slug": method, "crop": crop, "test_year": split.test_year,
-        "val_year": split.val_year, "seed": seed, "val": result["val"], "test": result["test"],
+        "val_year": split.val_year, "seed": seed, **result,
         "y_mean": data.y_mean, "y_std": data.y_std, "device": str(device),
         "seconds": time.perf_counter() - t0, "params": params, **extra,
     }
-    log.info("%s test %d seed %d: val %s | test %s", METHODS[method], split.test_year, seed,
-             _fmt(result["val"]), _fmt(result["test"]))
+    log.info("%s test %d seed %d: %s", METHODS[method], split.test_year, seed,
+             " | ".join(f"{k} {_fmt(v)}" for k, v in result.items()))
     with atomic_path(out / "predictions.csv") as tmp:
         pd.concat(rows).to_csv(tmp, index=False, float_format="%.6g")
     with atomic_path(out / "model.pt") as tmp:
