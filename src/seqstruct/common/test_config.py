@@ -10,7 +10,7 @@ SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 
 
 def test_shipped_configs_are_valid() -> None:
-    for name in ("config/config.yaml", "tests/config/smoke.yaml"):
+    for name in ("config/config.yaml", "config/scales/paper.yaml", "tests/config/smoke.yaml"):
         check_config(yaml.safe_load((ROOT / name).read_text()), SCHEMA)
 
 
