@@ -121,7 +121,6 @@ class Trainer:
         t0 = time.perf_counter()
         bar = tqdm(range(start, cfg.epochs), desc=self.desc, initial=start, total=cfg.epochs, file=sys.stderr,
                    dynamic_ncols=True, mininterval=1.0)
-        epoch = start
         for epoch in bar:
             if cfg.patience and epoch - best_epoch >= cfg.patience:
                 log.info("early stop after epoch %d: no validation improvement for %d epochs", epoch, cfg.patience)
@@ -143,8 +142,6 @@ class Trainer:
             log.info("epoch %d train_loss %.5f val %.5f (best %.5f @ %d)", epoch + 1, train_loss, score,
                      best_score, best_epoch)
             self._save(epoch + 1, best_score, best_epoch, best_state, history)
-        else:
-            epoch = cfg.epochs
         bar.close()
         self.model.load_state_dict(best_state)
         return FitResult(best_epoch=best_epoch, best_score=best_score, epochs_run=len(history),
