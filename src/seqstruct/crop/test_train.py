@@ -54,3 +54,30 @@ def test_run_without_test_evaluation(tiny_nc: Path, tmp_path: Path) -> None:
     m = run("lasso_1y", tiny_nc, 2003, 0, {"alphas": [0.01]}, tmp_path, evaluate_test=False)
     assert "test" not in m
     assert set(pd.read_csv(tmp_path / "predictions.csv")["split"]) == {"val"}
+
+
+def test_graph_batches_are_exact_subgraphs() -> None:
+    """Seeds' outputs on their 2-hop subgraph equal the full-graph outputs (no sampling, nothing truncated)."""
+    import numpy as np
+    import torch
+
+    from seqstruct.crop.conftest import tiny_prepared
+    from seqstruct.crop.dataset import Split, make_tensors
+    from seqstruct.crop.models import GNNRNN, CropModelConfig
+    from seqstruct.crop.train import _GraphBatches
+
+    data = make_tensors(tiny_prepared(n_side=4), Split(2003))
+    shapes = {g: tuple(getattr(data, g).shape[2:]) for g in ("weekly", "soil", "extra")}
+    model = GNNRNN(shapes, CropModelConfig(weekly_channels=(4, 4, 4, 4), soil_channels=(4, 4, 4), hidden=8)).eval()
+    batches = _GraphBatches(data, [2001], batch_size=3, seed=0, hops=2)
+    w = data.window(2001, 5)
+    with torch.no_grad():
+        full = model(data.weekly[:, w], data.soil[:, w], data.extra[:, w], data.edge_index)
+        seen = []
+        for year, seeds in batches(0):
+            pred, target = batches.forward(model, (year, seeds))
+            torch.testing.assert_close(pred, full[torch.as_tensor(seeds)])
+            torch.testing.assert_close(target, data.y[torch.as_tensor(seeds), w], equal_nan=True)
+            seen += list(seeds)
+    labelled = np.flatnonzero(~torch.isnan(data.y[:, data.year_index(2001)]).numpy())
+    assert sorted(seen) == list(labelled)

@@ -160,8 +160,8 @@ def _fit_deep(method: str, data: CropTensors, params: dict[str, Any], seed: int,
     model: torch.nn.Module = (GNNRNN if method == "gnn_rnn_5y" else CNNRNN)(shapes, model_cfg)
     years = data.train_years(history=HISTORY - 1)
     graph = method == "gnn_rnn_5y"
-    batches = _GraphBatches(data, years, deep.batch_size, seed) if graph else _SeqBatches(data, years,
-                                                                                          deep.batch_size, seed)
+    batches = (_GraphBatches(data, years, deep.batch_size, seed, hops=model_cfg.gnn_layers) if graph
+               else _SeqBatches(data, years, deep.batch_size, seed))
     predict = (lambda m, year: _predict_graph(m, data, year)) if graph else (lambda m, year: _predict_seq(m, data, year))
 
     def loss_fn(m: torch.nn.Module, batch: tuple[Any, ...]) -> torch.Tensor:
@@ -230,7 +230,7 @@ class _GraphBatches:
     """GNN-RNN batches: per training year (shuffled), seed counties with a reported yield in chunks; each batch
     is the seeds' L-hop neighbourhood, so message passing over it is exact for the seeds (no sampling)."""
 
-    def __init__(self, data: CropTensors, years: list[int], batch_size: int, seed: int, hops: int = 2) -> None:
+    def __init__(self, data: CropTensors, years: list[int], batch_size: int, seed: int, hops: int) -> None:
         self.data, self.years, self.batch_size, self.seed, self.hops = data, years, batch_size, seed, hops
 
     def __call__(self, epoch: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -244,9 +244,8 @@ class _GraphBatches:
     def forward(self, model: torch.nn.Module, batch: tuple[int, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         year, seeds = batch
         d = self.data
-        hops = len(getattr(model, "convs", [])) or self.hops
         seeds_t = torch.as_tensor(seeds, device=d.y.device)
-        subset, edges, mapping, _ = k_hop_subgraph(seeds_t, hops, d.edge_index, relabel_nodes=True,
+        subset, edges, mapping, _ = k_hop_subgraph(seeds_t, self.hops, d.edge_index, relabel_nodes=True,
                                                    num_nodes=d.n_counties)
         w = d.window(year, HISTORY)
         out = model(d.weekly[subset, w], d.soil[subset, w], d.extra[subset, w], edges)
