@@ -32,6 +32,15 @@ def test_default_dry_run_plans_three_seeds_per_deep_model(workdir: Path) -> None
     assert counts == {"fetch_raw": "8", "train_crop": "14"}  # 2 years x (2 deep x 3 seeds + lasso x 1)
 
 
+def test_numbers_given_on_the_command_line(workdir: Path) -> None:
+    """Snakemake parses nested --config values as strings; the schema's numbers still come out as numbers."""
+    res = snakemake(workdir, "-n", "--cores", "2", "--quiet", "rules", "--config", "seeds=[0]",
+                    "crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}")
+    assert res.returncode == 0, res.stdout + res.stderr
+    counts = dict(line.split()[:2] for line in res.stdout.splitlines() if line.startswith("train_crop "))
+    assert counts == {"train_crop": "3"}  # one year x (2 deep x 1 seed + lasso)
+
+
 def test_config_typo_is_one_clear_error(workdir: Path) -> None:
     res = snakemake(workdir, "-n", "--cores", "1", "--config", "crop={test_yeras: [2018]}")
     assert res.returncode != 0

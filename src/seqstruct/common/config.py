@@ -16,8 +16,12 @@ class ConfigError(InputError, ValueError):
 
 def check_config(config: dict[str, Any], schema_path: str | Path) -> None:
     """Validate ``config`` against the YAML JSON-schema at ``schema_path``; raise ``ConfigError`` on the first
-    (most relevant) problem, e.g. ``config: crop: unknown key 'test_yeras' (allowed: crop, datasets, ...)``."""
+    (most relevant) problem, e.g. ``config: crop: unknown key 'test_yeras' (allowed: crop, datasets, ...)``.
+
+    Before validating, numbers written as strings where the schema wants a number are converted in place (see
+    ``coerce_numbers``)."""
     schema = yaml.safe_load(Path(schema_path).read_text())
+    coerce_numbers(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is None:
@@ -28,3 +32,35 @@ def check_config(config: dict[str, Any], schema_path: str | Path) -> None:
         extra = sorted(set(error.instance) - set(allowed))
         raise ConfigError(f"{where}unknown key(s) {extra} (allowed: {', '.join(allowed)}); see {schema_path}")
     raise ConfigError(f"{where}{error.message}; see {schema_path}")
+
+
+def coerce_numbers(config: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """Turn numeric strings into numbers wherever ``schema`` asks for an integer or a number; returns ``config``
+    (dicts and lists are changed in place).
+
+    Two sources of such strings: ``snakemake --config 'crop={test_years: [2017]}'`` parses nested values with
+    YAML's BaseLoader (every scalar a string), and PyYAML reads ``1e-3`` (no dot) as a string."""
+    root = schema if root is None else root
+    if "$ref" in schema:
+        node: Any = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    kind = schema.get("type")
+    if isinstance(config, dict) and kind == "object":
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        for key, value in config.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                config[key] = coerce_numbers(value, sub, root)
+    elif isinstance(config, list) and kind == "array" and isinstance(schema.get("items"), dict):
+        config[:] = [coerce_numbers(v, schema["items"], root) for v in config]
+    elif isinstance(config, str) and kind in ("integer", "number"):
+        try:
+            number = float(config)
+        except ValueError:
+            return config
+        if kind == "number":
+            return number
+        return int(number) if number.is_integer() and config.strip().lstrip("+-").isdigit() else config
+    return config

@@ -24,3 +24,14 @@ def test_errors_are_one_line_and_name_the_key(config: dict, expected: str) -> No
     with pytest.raises(ConfigError) as info:
         check_config(config, SCHEMA)
     assert str(info.value).startswith(expected) and "\n" not in str(info.value)
+
+
+def test_numeric_strings_become_numbers_where_the_schema_wants_them() -> None:
+    # what `snakemake --config 'crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}'` passes in
+    config = {"seeds": ["0", "1"], "crop": {"test_years": ["2017"], "source": "real",
+                                            "methods": {"gnn_rnn_5y": {"lr": "1e-3", "epochs": "5"}}}}
+    check_config(config, SCHEMA)
+    assert config["seeds"] == [0, 1] and config["crop"]["test_years"] == [2017]
+    assert config["crop"]["methods"]["gnn_rnn_5y"] == {"lr": 1e-3, "epochs": 5}
+    with pytest.raises(ConfigError, match="epochs: '2.5' is not of type 'integer'"):
+        check_config({"crop": {"methods": {"gnn_rnn_5y": {"epochs": "2.5"}}}}, SCHEMA)
