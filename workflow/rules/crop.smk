@@ -43,6 +43,7 @@ rule crop_table:
     input:
         metrics=crop_table_metrics,
         raw=crop_table_raw,
+        data=f"results/data/crop/{config['crop']['crop']}.nc",
         thesis="config/thesis/{table}.csv",
     output:
         table=report(

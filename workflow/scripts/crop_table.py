@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from seqstruct.common.io import read_json
 from seqstruct.common.logs import setup_logging
 from seqstruct.common.provenance import raw_checksums
 from seqstruct.common.tables import write_table
@@ -25,4 +26,10 @@ write_table(
         "methods": {m: crop["methods"][m] for m in crop["tables"][snakemake.wildcards.table]},
     },
 )
-write_report(snakemake.output.table, snakemake.input.thesis, snakemake.output.report)
+write_report(
+    snakemake.output.table,
+    snakemake.input.thesis,
+    snakemake.output.report,
+    runs=[read_json(p) for p in snakemake.input.metrics],
+    prepared_nc=snakemake.input.data,
+)

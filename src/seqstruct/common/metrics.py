@@ -46,12 +46,19 @@ def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.sum(tc * pc) / denom) if denom > 0 else 0.0
 
 
+def bias(y_true: np.ndarray, y_pred: np.ndarray, scale: float = 1.0) -> float:
+    """Mean error ``mean(y_pred - y_true) / scale``: negative when the model predicts too low on average."""
+    t, p = _clean(y_true, y_pred)
+    return float(np.mean(p - t) / scale)
+
+
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, scale: float = 1.0) -> dict[str, float]:
-    """``rmse`` (divided by ``scale``), ``r2``, ``corr`` and the number ``n`` of evaluated targets."""
+    """``rmse`` and ``bias`` (divided by ``scale``), ``r2``, ``corr`` and the number ``n`` of evaluated targets."""
     t, _ = _clean(y_true, y_pred)
     return {
         "rmse": rmse(y_true, y_pred, scale),
         "r2": r2(y_true, y_pred),
         "corr": pearson(y_true, y_pred),
+        "bias": bias(y_true, y_pred, scale),
         "n": int(t.size),
     }

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from seqstruct.common.metrics import pearson, r2, regression_metrics, rmse
+from seqstruct.common.metrics import bias, pearson, r2, regression_metrics, rmse
 
 
 def test_known_values() -> None:
@@ -12,6 +12,8 @@ def test_known_values() -> None:
     assert_allclose(rmse(t, p, scale=2.0), 0.5)
     assert_allclose(r2(t, p), 1 - 4 / 5)
     assert_allclose(pearson(t, p), np.corrcoef(t, p)[0, 1])
+    assert_allclose(bias(t, p), 0.5)
+    assert_allclose(bias(t, p - 1.0, scale=2.0), -0.25)
 
 
 def test_nan_targets_are_dropped_not_imputed() -> None:

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     table = search(args.data, args.method, args.test_year, json.loads(args.base), json.loads(args.grid),
                    [int(s) for s in args.seeds.split(",")])
     with atomic_path(args.out) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.4f")
+        table.to_csv(tmp, index=False, float_format="%.6g")  # keeps small settings (1e-05)
     print(table.to_string(index=False))
     return 0
 

@@ -81,3 +81,13 @@ def test_graph_batches_are_exact_subgraphs() -> None:
             seen += list(seeds)
     labelled = np.flatnonzero(~torch.isnan(data.y[:, data.year_index(2001)]).numpy())
     assert sorted(seen) == list(labelled)
+
+
+def test_search_cli_keeps_small_settings_exact(tiny_nc: Path, tmp_path: Path) -> None:
+    from seqstruct.crop.search import main
+
+    out = tmp_path / "search.csv"
+    assert main(["--data", str(tiny_nc), "--method", "cnn_rnn_5y", "--test-year", "2003", "--base",
+                 json.dumps({**FAST, "epochs": 1}), "--grid", '{"weight_decay": [1e-05, 0.0001]}',
+                 "--out", str(out)]) == 0
+    assert sorted(pd.read_csv(out)["weight_decay"]) == [1e-05, 0.0001]
