@@ -63,7 +63,7 @@ def render(table: pd.DataFrame, thesis: pd.DataFrame, meta: dict, title: str,
     training years'."""
     out = [f"# {title}: this run beside the thesis", "",
            f"Scale `{meta.get('scale')}`, seeds {meta.get('seeds')}, git `{(meta.get('git') or {}).get('commit')}`, "
-           f"total training time {meta.get('wall_time_seconds', 0) / 60:.1f} min. RMSE is divided by the "
+           f"training time summed over runs {meta.get('wall_time_seconds', 0) / 60:.1f} min. RMSE is divided by the "
            "training-years yield std (reference code; the thesis text says all-years std). Mean ± population std "
            "over seeds; deterministic methods run once (no ±)."
            + (" Mean error = mean(predicted - reported) over the test counties, averaged over seeds: negative "
