@@ -22,7 +22,7 @@ def test_render_puts_run_beside_thesis() -> None:
     assert "thesis corn 2018: not reproduced" in text
 
 
-def test_bias_in_bu_per_acre_and_yearly_context(tmp_path) -> None:
+def test_bias_in_bu_per_acre_and_yearly_context(tmp_path: Path) -> None:
     from seqstruct.crop.conftest import tiny_prepared
     from seqstruct.crop.report import bias_bu_per_acre, yearly_mean_yield
 
