@@ -9,6 +9,11 @@ import pytest
 import xarray as xr
 
 
+#: settings that make the deep crop models tiny and fast (tests only)
+TINY_DEEP = {"epochs": 3, "lr": 1e-3, "batch_size": 8, "weekly_channels": [4, 4, 4, 4], "soil_channels": [4, 4, 4],
+             "hidden": 8, "head_hidden": 4, "scheduler": "none"}
+
+
 def tiny_prepared(n_side: int = 3, years: range = range(1990, 2004), seed: int = 0) -> xr.Dataset:
     """A grid of ``n_side**2`` counties with a yield driven by the first weekly variable plus noise."""
     rng = np.random.default_rng(seed)

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
 from seqstruct.common.io import atomic_path, read_json
+from seqstruct.common.tables import aggregate
 
 METRICS = ("rmse", "r2", "corr")
 #: our test year -> the thesis test year it stands in for (the Khaki data ends in 2018, so 2017 stands in for 2019)
@@ -28,13 +28,12 @@ def _thesis_cell(value: float, std: float) -> str:
 
 
 def bias_bu_per_acre(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Mean test error in bu/acre per (crop, test_year, method): mean and population std over seeds.
+    """Mean test error in bu/acre per (crop, test_year, method): ``bias_mean`` and population ``bias_std`` over
+    seeds (``seqstruct.common.tables.aggregate``).
 
     Each run's ``test.bias`` is in standardised units; multiplied by its ``y_std`` it is in bu/acre."""
-    rows = [{"crop": r["crop"], "test_year": r["test_year"], "method": r["method"],
-             "bias": r["test"]["bias"] * r["y_std"]} for r in runs]
-    return (pd.DataFrame(rows).groupby(["crop", "test_year", "method"])["bias"]
-            .agg(bias_mean="mean", bias_std=lambda v: float(np.std(v))).reset_index())
+    in_bu = [{**r, "test": {"bias": r["test"]["bias"] * r["y_std"]}} for r in runs]
+    return aggregate(in_bu, ["crop", "test_year", "method"], ["bias"]).drop(columns="n_seeds")
 
 
 def yearly_mean_yield(nc_path: str | Path) -> pd.Series:
@@ -81,13 +80,13 @@ def render(table: pd.DataFrame, thesis: pd.DataFrame, meta: dict, title: str,
                 + " thesis RMSE | thesis R² | thesis Corr |",
                 "|---|---|---|---|---|" + ("---|" if b is not None else "") + "---|---|---|"]
         for _, r in rows.iterrows():
-            ours = [_cell(r[f"{m}_mean"], r[f"{m}_std"], int(r["n_seeds"])) for m in METRICS]
+            cells = [r["method"], *(_cell(r[f"{m}_mean"], r[f"{m}_std"], int(r["n_seeds"])) for m in METRICS),
+                     str(int(r["n_seeds"]))]
             if b is not None:
-                ours.append(f"{b.loc[r['method'], 'bias_mean']:+.2f}" if r["method"] in b.index else "–")
+                cells.append(f"{b.loc[r['method'], 'bias_mean']:+.2f}" if r["method"] in b.index else "–")
             t = th.loc[r["method"]] if r["method"] in th.index else None
-            theirs = [_thesis_cell(t[m], t[f"{m}_std"]) if t is not None else "–" for m in METRICS]
-            out.append(f"| {r['method']} | " + " | ".join(ours[:3]) + f" | {int(r['n_seeds'])} | "
-                       + "".join(c + " | " for c in ours[3:]) + " | ".join(theirs) + " |")
+            cells += [_thesis_cell(t[m], t[f"{m}_std"]) if t is not None else "–" for m in METRICS]
+            out.append("| " + " | ".join(cells) + " |")
         best_ours = rows.loc[rows["rmse_mean"].idxmin(), "method"]
         shared = th.loc[th.index.isin(rows["method"])]
         best_thesis = shared["rmse"].idxmin() if len(shared) else "–"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqstruct.crop.conftest import tiny_prepared
+from seqstruct.crop.conftest import TINY_DEEP, tiny_prepared
 from seqstruct.crop.dataset import Split, make_tensors
 from seqstruct.crop.models import CNNRNN, GNNRNN, CropModelConfig
 from seqstruct.crop.train import run
@@ -16,8 +16,7 @@ from seqstruct.crop.train import run
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none visible to torch)")]
 
-FAST = {"epochs": 2, "lr": 1e-3, "batch_size": 8, "weekly_channels": [4, 4, 4, 4], "soil_channels": [4, 4, 4],
-        "hidden": 8, "head_hidden": 4, "scheduler": "none"}
+FAST = {**TINY_DEEP, "epochs": 2}
 
 
 @pytest.mark.parametrize("method", ["cnn_rnn_5y", "gnn_rnn_5y"])

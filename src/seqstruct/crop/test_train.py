@@ -4,10 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from seqstruct.crop.conftest import TINY_DEEP as FAST
 from seqstruct.crop.train import run
-
-FAST = {"epochs": 3, "lr": 1e-3, "batch_size": 8, "weekly_channels": [4, 4, 4, 4], "soil_channels": [4, 4, 4],
-        "hidden": 8, "head_hidden": 4, "scheduler": "none"}
 
 
 @pytest.mark.parametrize("method", ["lasso_1y", "cnn_rnn_5y", "gnn_rnn_5y"])
