@@ -1,11 +1,18 @@
-"""What produced a result: git commit, package versions, host, and the checksums of the input files."""
+"""What produced a result: git commit, package versions, host, and the checksums of the input files.
+
+Two records: ``environment()`` for the process that writes a table (its ``meta.json``), and
+``run_provenance()`` for one training run (the ``provenance`` entry of its ``metrics.json``), since the models
+of one table may have been trained at other commits, on other hosts or under SLURM jobs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +53,35 @@ def raw_checksums(paths: list[str | Path]) -> dict[str, dict[str, str]]:
     return out
 
 
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 to the second, e.g. ``2026-11-26T02:03:01+00:00``."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def environment() -> dict[str, Any]:
     """Host, Python and package versions and the current UTC time."""
     return {"python": platform.python_version(), "platform": platform.platform(), "host": platform.node(),
-            "packages": package_versions(), "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            "packages": package_versions(), "created_utc": utc_now()}
+
+
+def run_provenance(started_utc: str | None = None, inputs: Sequence[str | Path] = (),
+                   cwd: str | Path = ".") -> dict[str, Any]:
+    """What trained one model: code commit, host, times, torch version, SLURM job and input checksums.
+
+    Args:
+        started_utc: when the run started (``utc_now()`` taken at its start); None when unknown.
+        inputs: files the run read (e.g. the prepared NetCDF); their sha256 is recorded under their path as
+            given.
+        cwd: the repository whose commit is recorded (the workflow's working directory).
+
+    Returns:
+        ``{"commit", "dirty", "host", "started_utc", "finished_utc", "python", "torch", "slurm_job_id",
+        "inputs"}``; ``commit``/``dirty`` are None outside a git checkout, ``slurm_job_id`` is the
+        ``SLURM_JOB_ID`` environment variable or None outside SLURM.
+    """
+    from seqstruct.data import sha256_file
+
+    return {**git_commit(cwd), "host": platform.node(), "started_utc": started_utc, "finished_utc": utc_now(),
+            "python": platform.python_version(), "torch": package_versions(("torch",))["torch"],
+            "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+            "inputs": {os.fspath(p): sha256_file(p) for p in inputs}}

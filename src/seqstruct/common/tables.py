@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from seqstruct.common.io import atomic_path, read_json, write_json
+from seqstruct.common.meta import CALLER_META_KEYS, RUN_PROVENANCE_KEYS
 from seqstruct.common.provenance import environment, git_commit
 
 
@@ -46,20 +47,36 @@ def write_table(metric_files: Sequence[str | Path], out_csv: str | Path, keys: S
                 metrics: Sequence[str], meta: dict[str, Any]) -> pd.DataFrame:
     """Aggregate ``metric_files`` into ``out_csv`` and write ``<out_csv stem>.meta.json`` beside it.
 
-    ``meta`` is merged into the provenance record (git commit, environment, seeds and timing of every run).
+    ``meta`` is merged into the provenance record (git commit, environment, seeds and timing of every run); it
+    must hold ``scale`` and ``datasets`` (raw file checksums by dataset id). Each run's entry also carries the
+    provenance of its ``metrics.json`` (training commit, host, SLURM job, input checksums); None for runs
+    written before runs recorded it.
+
+    Raises:
+        ValueError: when ``meta`` lacks ``scale`` or ``datasets`` (checked before anything is written).
     """
+    missing = [k for k in CALLER_META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"meta of {Path(out_csv).name} lacks {missing}: every table records its scale and the "
+                         "checksums of its datasets")
     records = [read_json(p) for p in metric_files]
     table = aggregate(records, keys, metrics)
     out_csv = Path(out_csv)
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4f")
-    runs = [{k: r.get(k) for k in (*keys, "seed", "seconds", "device", "best_epoch", "epochs_run")}
-            for r in records]
     write_json(out_csv.with_suffix(".meta.json"), {
-        "table": out_csv.stem, "git": git_commit(), **environment(), **meta,
+        "table": out_csv.stem, "keys": list(keys), "metrics": list(metrics), "git": git_commit(), **environment(),
+        **meta,
         "std": "population std over seeds (ddof=0)",
         "seeds": sorted({r["seed"] for r in records}),
         "wall_time_seconds": float(sum(r.get("seconds", 0.0) for r in records)),
-        "runs": runs,
+        "runs": [_run_entry(r, keys) for r in records],
     })
     return table
+
+
+def _run_entry(record: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """One run of meta.json: its keys, seed, timing and training provenance (None where not recorded)."""
+    prov = record.get("provenance") or {}
+    return {**{k: record.get(k) for k in (*keys, "seed", "seconds", "device", "best_epoch", "epochs_run")},
+            **{k: prov.get(k) for k in RUN_PROVENANCE_KEYS}}

@@ -1,11 +1,11 @@
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from seqstruct.common.io import write_json
+from seqstruct.common.io import read_json, write_json
+from seqstruct.common.meta import META_KEYS, missing_keys
 from seqstruct.common.tables import aggregate, write_table
 
 
@@ -32,8 +32,40 @@ def test_write_table_and_meta(tmp_path: Path) -> None:
     for i, r in enumerate([0.4, 0.6]):
         files.append(tmp_path / f"m{i}.json")
         write_json(files[-1], _rec("a", i, r))
-    write_table(files, tmp_path / "t.csv", ["test_year", "method"], ["rmse"], {"scale": "small"})
+    write_table(files, tmp_path / "t.csv", ["test_year", "method"], ["rmse"], {"scale": "small", "datasets": {}})
     assert pd.read_csv(tmp_path / "t.csv").loc[0, "rmse_mean"] == 0.5
-    meta = json.loads((tmp_path / "t.meta.json").read_text())
+    meta = read_json(tmp_path / "t.meta.json")
     assert meta["scale"] == "small" and meta["seeds"] == [0, 1] and meta["wall_time_seconds"] == 3.0
     assert "torch" in meta["packages"] and "commit" in meta["git"]
+
+
+#: what a training run records about itself (``seqstruct.common.provenance.run_provenance``)
+PROV = {"commit": "a" * 40, "dirty": True, "host": "node7", "slurm_job_id": "991", "started_utc": "x",
+        "finished_utc": "y", "inputs": {"results/data/crop/soybean.nc": "f" * 64}}
+DATASETS = {"khaki_soybean": {"soybean_data.npz": "e" * 64}}
+
+
+def test_meta_is_complete_and_carries_run_provenance(tmp_path: Path) -> None:
+    """Dataset checksums, code version, seeds, scale and timing; each run's commit, host and SLURM job."""
+    files = [tmp_path / "new.json", tmp_path / "old.json"]
+    write_json(files[0], {**_rec("a", 0, 0.4), "device": "cuda", "provenance": PROV})
+    write_json(files[1], _rec("a", 1, 0.6))  # written before runs recorded provenance
+    write_table(files, tmp_path / "t.csv", ["method"], ["rmse"], {"scale": "paper", "datasets": DATASETS})
+    meta = read_json(tmp_path / "t.meta.json")
+    assert missing_keys(meta) == [] and set(META_KEYS) <= set(meta)
+    assert meta["datasets"] == DATASETS and meta["scale"] == "paper" and meta["seeds"] == [0, 1]
+    assert meta["wall_time_seconds"] == 3.0 and meta["created_utc"] and "commit" in meta["git"]
+    new, old = meta["runs"]
+    assert new == {"method": "a", "seed": 0, "seconds": 1.5, "device": "cuda", "best_epoch": None,
+                   "epochs_run": None, **{k: PROV[k] for k in PROV if k != "started_utc"}}
+    assert old["seed"] == 1 and old["commit"] is old["host"] is old["slurm_job_id"] is old["inputs"] is None
+
+
+@pytest.mark.parametrize("key", ["scale", "datasets"])
+def test_meta_without_scale_or_datasets_is_refused(tmp_path: Path, key: str) -> None:
+    write_json(tmp_path / "m.json", _rec("a", 0, 0.4))
+    meta = {"scale": "small", "datasets": DATASETS}
+    del meta[key]
+    with pytest.raises(ValueError, match=f"t.csv lacks \\['{key}'\\]"):
+        write_table([tmp_path / "m.json"], tmp_path / "t.csv", ["method"], ["rmse"], meta)
+    assert not (tmp_path / "t.csv").exists()

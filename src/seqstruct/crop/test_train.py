@@ -6,6 +6,7 @@ import pytest
 
 from seqstruct.crop.conftest import TINY_DEEP as FAST
 from seqstruct.crop.train import run
+from seqstruct.data import sha256_file
 
 
 @pytest.mark.parametrize("method", ["lasso_1y", "cnn_rnn_5y", "gnn_rnn_5y"])
@@ -16,6 +17,9 @@ def test_run_writes_outputs(method: str, tiny_nc: Path, tmp_path: Path) -> None:
     assert {p.name for p in out.iterdir()} == {"metrics.json", "predictions.csv", "model.pt"}
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["test"] == m["test"] and saved["test"]["n"] == 8  # county 4 has no 2003 yield
+    assert saved["provenance"]["inputs"] == {str(tiny_nc): sha256_file(tiny_nc)}
+    assert {"commit", "dirty", "host", "torch", "slurm_job_id"} <= saved["provenance"].keys()
+    assert saved["provenance"]["started_utc"] <= saved["provenance"]["finished_utc"]
     preds = pd.read_csv(out / "predictions.csv")
     assert set(preds["split"]) == {"val", "test"} and preds["y_pred"].notna().all()
 

@@ -2,7 +2,8 @@
 
 Methods of the spine (thesis Table 2.1 names): ``lasso 1y`` (scikit-learn, alpha chosen on the validation
 year), ``cnn-rnn 5y`` and ``gnn-rnn 5y`` (shared trainer, log-cosh loss on standardised yields, epoch chosen on
-the validation year). Writes ``metrics.json``, ``predictions.csv`` and ``model.pt`` into ``out_dir``.
+the validation year). Writes ``metrics.json``, ``predictions.csv`` and ``model.pt`` into ``out_dir``;
+``metrics.json`` carries the run's provenance (commit, host, SLURM job, sha256 of the prepared data).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch_geometric.utils import k_hop_subgraph
 from seqstruct.common.device import pick_device
 from seqstruct.common.io import atomic_path, write_json
 from seqstruct.common.metrics import regression_metrics
+from seqstruct.common.provenance import run_provenance, utc_now
 from seqstruct.common.seeding import generator, seed_everything
 from seqstruct.common.trainer import Trainer, TrainConfig
 from seqstruct.crop.dataset import CropTensors, Split, make_tensors, open_prepared
@@ -67,7 +69,7 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
         raise ValueError(f"unknown crop method {method!r}; known: {sorted(METHODS)}")
     torch.set_num_threads(max(1, threads))
     seed_everything(seed)
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), utc_now()
     split = Split(int(test_year))
     data = make_tensors(open_prepared(data_path), split)
     log.info("%s: test %d, val %d, %d counties, years %d-%d, seed %d", METHODS[method], split.test_year,
@@ -94,6 +96,7 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
         "val_year": split.val_year, "seed": seed, **result,
         "y_mean": data.y_mean, "y_std": data.y_std, "device": str(device),
         "seconds": time.perf_counter() - t0, "params": params, **extra,
+        "provenance": run_provenance(started, inputs=[data_path]),
     }
     log.info("%s test %d seed %d: %s", METHODS[method], split.test_year, seed,
              " | ".join(f"{k} {_fmt(v)}" for k, v in result.items()))

@@ -1,0 +1,7 @@
+"""``python -m seqstruct ...``: the ``seqstruct`` command (``seqstruct.cli``)."""
+
+import sys
+
+from seqstruct.cli import main
+
+sys.exit(main())

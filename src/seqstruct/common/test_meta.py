@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from seqstruct.common.errors import InputError
+from seqstruct.common.io import write_json
+from seqstruct.common.meta import format_meta, load_meta, meta_path
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _meta(**changes: object) -> dict:
+    run = {"crop": "soybean", "method": "gnn-rnn 5y", "test_year": 2018, "seed": 1, "seconds": 12.34, "device": "cuda",
+           "best_epoch": 7, "epochs_run": 9, "commit": "b" * 40, "dirty": False, "host": "gpu-node3",
+           "slurm_job_id": "5551", "finished_utc": "2026-01-01T00:00:00+00:00",
+           "inputs": {"results/data/crop/soybean.nc": "c" * 64}}
+    meta = {"table": "table2_1", "created_utc": "2026-01-02T00:00:00+00:00", "host": "login1", "python": "3.11.7",
+            "git": {"commit": "a" * 40, "dirty": True}, "packages": {"torch": "2.13.0", "dvc": None},
+            "datasets": {"khaki_soybean": {"soybean_data.npz": "d" * 64}}, "scale": "paper", "source": "real",
+            "seeds": [0, 1], "test_years": [2018], "wall_time_seconds": 12.34, "methods": {"gnn_rnn_5y": {"lr": 0.001}},
+            "runs": [run]}
+    return {**meta, **changes}
+
+
+def test_format_meta_shows_every_field() -> None:
+    text = format_meta(_meta())
+    for expected in ["table2_1", "2026-01-02T00:00:00+00:00 on login1", "aaaaaaaaaaaa (uncommitted changes)",
+                     "bbbbbbbbbbbb (clean) (1 run)", "scale:          paper", "seeds:          0, 1",
+                     "test years:     2018", "12.3 s", "khaki_soybean", "soybean_data.npz  dddddddddddd",
+                     "results/data/crop/soybean.nc  cccccccccccc  1 run", "torch 2.13.0, dvc -",
+                     "gnn_rnn_5y  lr=0.001"]:
+        assert expected in text, expected
+    header, row = text.splitlines()[-2:]
+    assert header.split() == ["crop", "method", "test", "year", "seed", "device", "seconds", "epochs", "host",
+                              "slurm", "job", "commit"]
+    assert row.split() == ["soybean", "gnn-rnn", "5y", "2018", "1", "cuda", "12.3", "7/9", "gpu-node3", "5551",
+                           "bbbbbbb"]
+    assert "INCOMPLETE" not in text
+
+
+def test_format_meta_flags_what_is_missing_or_unrecorded() -> None:
+    meta = _meta(runs=[{"method": "lasso 1y", "seed": 0, "seconds": 1.0, "device": "cpu"}])
+    del meta["datasets"]
+    text = format_meta(meta)
+    assert "INCOMPLETE:     lacks datasets" in text
+    assert "training code:  not recorded for 1 run" in text and "? = not recorded" in text
+    same = _meta(git={"commit": "b" * 40, "dirty": False})
+    assert "same as the table's (1 run)" in format_meta(same)
+
+
+def test_meta_path_accepts_csv_meta_or_name() -> None:
+    assert meta_path("results/tables/t.csv") == meta_path("t") == meta_path("results/tables/t.meta.json")
+    with pytest.raises(InputError, match="not a table"):
+        meta_path("notes.txt")
+
+
+def test_load_meta_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=f"{tmp_path}/x.meta.json not found: run `snakemake --cores 2 "
+                                         f"{tmp_path}/x.csv` first"):
+        load_meta(tmp_path / "x.csv")
+    (tmp_path / "bad.meta.json").write_text('{"table": ')
+    with pytest.raises(InputError, match="bad.meta.json is not valid JSON .*--force .*bad.csv"):
+        load_meta(tmp_path / "bad.csv")
+    write_json(tmp_path / "list.meta.json", [1])
+    with pytest.raises(InputError, match="holds a JSON list"):
+        load_meta(tmp_path / "list.meta.json")
+
+
+def test_committed_table_meta_prints() -> None:
+    """The committed Table 2.1 meta.json predates per-run provenance: it prints, with ``?`` for the runs."""
+    text = format_meta(load_meta(REPO / "results/tables/table2_1.csv"))
+    assert "table:          table2_1" in text and "scale:          small" in text and "INCOMPLETE" not in text
+    assert "runs (14):" in text and "training code:  not recorded for 14 runs" in text
