@@ -42,6 +42,20 @@ def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.Com
                           timeout=timeout)
 
 
+SMOKE = "tests/config/smoke.yaml"
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return copy_workflow(tmp_path / "wf")
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workflow copy in which the smoke config has run locally to the end, once per test session.
+
+    Tests may read it and add files of their own, but must not change or delete its outputs."""
+    work = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
+    res = snakemake(work, "--cores", "2", "--configfile", SMOKE, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return work

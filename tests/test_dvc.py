@@ -1,13 +1,74 @@
-"""dvc.yaml: one stage wrapping Snakemake whose deps and params exist; `dvc repro --dry` plans it."""
+"""DVC around the workflow, for real on the smoke config: repro, no-op repro, params, push/pull, dvc add of raw data.
 
+Each test works in its own git repository made from the workflow (``dvc_project``) whose config/config.yaml is
+the smoke config merged in, so the exact ``dvc.yaml`` stage runs the smoke pipeline. The commands are the ones
+the README documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from conftest import ROOT, copy_workflow
+from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
+
+BIN = Path(sys.executable).parent
+TABLE = "results/tables/table2_1.csv"
+STAGE_RAN = "Running stage 'reproduce'"
+
+
+def sh(cwd: Path, *cmd: str, timeout: float = 600) -> str:
+    """Run ``cmd`` (git, dvc, snakemake of this venv) in ``cwd``; its stdout+stderr; fails the test on error."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    if (m := mirror_dir()) is not None:
+        env["SEQSTRUCT_DATA_MIRROR"] = str(m)
+    res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, f"{' '.join(cmd)} failed in {cwd}:\n{out[-4000:]}"
+    return out
+
+
+def merge(base: dict, over: dict) -> dict:
+    """``base`` updated recursively by ``over`` (how Snakemake merges a --configfile into the config)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def dvc_project(dest: Path, config: dict | None = None) -> Path:
+    """A git + DVC repository holding the workflow, dvc.yaml and ``config`` (default: the smoke config merged in)."""
+    work = copy_workflow(dest)
+    shutil.copytree(ROOT / "src/seqstruct", work / "src/seqstruct", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("dvc.yaml", ".gitignore", ".dvcignore", ".dvc/config", ".dvc/.gitignore"):
+        shutil.copy2(ROOT / name, work / name)
+    if config is None:
+        base = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+        config = merge(base, yaml.safe_load((ROOT / SMOKE).read_text()))
+    (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    sh(work, "git", "init", "-q", "-b", "main")
+    sh(work, "git", "add", "-A")
+    sh(work, "git", "commit", "-q", "-m", "workflow")
+    return work
+
+
+def commit_all(work: Path, message: str) -> None:
+    sh(work, "git", "add", "-A")
+    sh(work, "git", "commit", "-q", "-m", message)
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``, by path relative to it."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_stage_deps_and_params_exist() -> None:
@@ -23,14 +84,87 @@ def test_stage_deps_and_params_exist() -> None:
     assert outs["results/tables"]["cache"] is False  # tables are committed to git
 
 
-def test_dvc_repro_dry_plans_the_stage(tmp_path: Path) -> None:
-    work = copy_workflow(tmp_path / "wf")
-    for name in ("dvc.yaml", "src"):
-        src = ROOT / name
-        shutil.copytree(src, work / name) if src.is_dir() else shutil.copy2(src, work / name)
-    dvc = str(Path(sys.executable).with_name("dvc"))
-    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=work, check=True)
-    res = subprocess.run([dvc, "repro", "--dry"], cwd=work, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    assert "Running stage 'reproduce'" in res.stdout
-    assert "snakemake --cores all results/tables/table2_1.csv" in res.stdout
+@pytest.fixture(scope="module")
+def pushed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(project, remote): ``dvc repro`` ran, its results are committed (git) and pushed (DVC remote)."""
+    base = tmp_path_factory.mktemp("dvc")
+    work, remote = dvc_project(base / "project"), base / "remote"
+    out = sh(work, "dvc", "repro")
+    assert STAGE_RAN in out
+    sh(work, "dvc", "remote", "add", "-d", "local", str(remote))
+    commit_all(work, "results")  # dvc.lock, results/tables, results/reports; models and data are DVC's
+    sh(work, "dvc", "push")
+    return work, remote
+
+
+def pull_clone(project: Path, dest: Path) -> Path:
+    """A fresh clone of ``project`` after the documented ``dvc pull`` and ``snakemake --touch``."""
+    sh(dest.parent, "git", "clone", "-q", str(project), dest.name)
+    sh(dest, "dvc", "pull")
+    sh(dest, "snakemake", "--touch", "--cores", "1", TABLE)
+    return dest
+
+
+@pytest.mark.slow
+def test_repro_runs_the_smoke_pipeline_and_then_nothing(pushed: tuple[Path, Path], smoke_run: Path) -> None:
+    work, _ = pushed
+    assert (work / TABLE).read_bytes() == (smoke_run / TABLE).read_bytes()  # same as running Snakemake itself
+    lock = yaml.safe_load((work / "dvc.lock").read_text())["stages"]["reproduce"]
+    assert {o["path"] for o in lock["outs"]} >= {"results/models", "results/data", "results/tables"}
+    again = sh(work, "dvc", "repro")
+    assert STAGE_RAN not in again and "didn't change" in again
+    assert sh(work, "dvc", "status").strip().endswith("Data and pipelines are up to date.")
+
+
+@pytest.mark.slow
+def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    work, _ = pushed
+    clone = pull_clone(work, tmp_path / "clone")
+    for folder in ("results/models", "results/data", "results/tables", "results/reports"):
+        assert file_digests(clone / folder) == file_digests(work / folder), folder
+    dry = sh(clone, "snakemake", "-n", "--cores", "1", TABLE)
+    assert "Nothing to be done" in dry, dry[-2000:]
+    assert STAGE_RAN not in sh(clone, "dvc", "repro")
+
+
+@pytest.mark.slow
+def test_param_change_reruns_the_stage_and_only_the_stale_jobs(pushed: tuple[Path, Path], tmp_path: Path) -> None:
+    clone = pull_clone(pushed[0], tmp_path / "clone")
+    deep = clone / "results/models/crop/gnn_rnn_5y/soybean_2018/seed0/model.pt"
+    before = deep.stat().st_mtime_ns
+    config = yaml.safe_load((clone / "config/config.yaml").read_text())
+    config["crop"]["methods"]["lasso_1y"]["alphas"] = [0.05]  # a key under `crop`, a param of the stage
+    (clone / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    out = sh(clone, "dvc", "repro")
+    assert STAGE_RAN in out
+    assert "Job stats:" in out and "crop_table" in out
+    assert out.count("rule train_crop:") == 1 and "wildcards: method=lasso_1y" in out, out[-3000:]
+    assert deep.stat().st_mtime_ns == before  # the deep models were not retrained
+    lasso = yaml.safe_load((clone / "results/tables/table2_1.meta.json").read_text())["methods"]["lasso_1y"]
+    assert lasso["alphas"] == [0.05]
+
+
+@pytest.mark.slow
+def test_dvc_add_raw_dataset_round_trips(tmp_path: Path) -> None:
+    """`dvc add resources/raw/<dataset>` beside the stage; after push and a clone's pull nothing is refetched."""
+    if mirror_dir() is None:
+        pytest.skip("no data mirror: set SEQSTRUCT_DATA_MIRROR to the folder holding crop/county_adjacency.txt")
+    work = dvc_project(tmp_path / "project", config=yaml.safe_load((ROOT / "config/config.yaml").read_text()))
+    raw = "resources/raw/census_county_adjacency"
+    sh(work, "python", "-m", "seqstruct.data.fetch", "census_county_adjacency", "--no-download")
+    sh(work, "dvc", "add", raw)
+    assert (work / f"{raw}.dvc").is_file()
+    assert "/census_county_adjacency" in (work / "resources/raw/.gitignore").read_text().splitlines()
+    sh(work, "dvc", "remote", "add", "-d", "local", str(tmp_path / "remote"))
+    commit_all(work, "raw data")
+    assert f"{raw}.dvc" in sh(work, "git", "ls-files", "resources/raw")
+    sh(work, "dvc", "push")
+    assert STAGE_RAN in sh(work, "dvc", "repro", "--dry")  # the stage and the .dvc file do not overlap
+
+    clone = tmp_path / "clone"
+    sh(tmp_path, "git", "clone", "-q", str(work), "clone")
+    sh(clone, "dvc", "pull", raw)
+    assert file_digests(clone / raw) == file_digests(work / raw)
+    target = f"{raw}/county_adjacency.txt"
+    assert "Nothing to be done" in sh(clone, "snakemake", "-n", "--cores", "1", target)

@@ -8,9 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT, mirror_dir, snakemake
-
-SMOKE = "tests/config/smoke.yaml"
+from conftest import ROOT, SMOKE, mirror_dir, snakemake
 
 
 def test_lint_is_clean() -> None:
@@ -57,9 +55,8 @@ def test_unknown_dataset_id_in_config(workdir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_smoke_workflow_end_to_end(workdir: Path) -> None:
-    res = snakemake(workdir, "--cores", "2", "--configfile", SMOKE, timeout=120)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
+    workdir = smoke_run  # the session's local smoke run (conftest.py)
     table = pd.read_csv(workdir / "results/tables/table2_1.csv")
     assert list(table.columns) == ["crop", "test_year", "method", "rmse_mean", "rmse_std", "r2_mean", "r2_std",
                                    "corr_mean", "corr_std", "n_seeds"]

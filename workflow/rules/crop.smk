@@ -1,6 +1,11 @@
 # Chapter 2.1: crop yield (GNN-RNN and baselines), thesis Table 2.1.
 
 
+# Aggregating metrics into a table takes seconds: on a cluster it runs where Snakemake runs, not as a job.
+localrules:
+    crop_table,
+
+
 rule prepare_crop:
     input:
         unpack(crop_raw_inputs),

@@ -13,8 +13,10 @@ SYNTHETIC_CROP_FILES = [
 ]
 
 
+# Downloads need the network (often only on the login node); the synthetic stand-ins take a second.
 localrules:
     fetch_raw,
+    synthesize_crop,
 
 
 rule fetch_raw:

@@ -1,0 +1,78 @@
+"""The SLURM profile on a real one-node Slurm cluster started by the test (tests/localslurm.py).
+
+The smoke workflow is submitted through ``profiles/slurm`` with only the site keys changed (what the README
+tells a user to edit); data preparation and every training run must have run as Slurm jobs (the deep models
+with a GPU request; the synthetic inputs and the table are local rules), and the outputs must equal those of a
+local run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, SMOKE, copy_workflow, snakemake
+from localslurm import LocalSlurm, unavailable
+
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSlurm]:
+    if (why := unavailable()) is not None:
+        pytest.skip(f"no local Slurm cluster: {why}")
+    slurm = LocalSlurm(tmp_path_factory.mktemp("slurm"))
+    try:
+        slurm.start()
+        yield slurm
+    finally:
+        slurm.stop()
+
+
+def site_profile(dest: Path) -> Path:
+    """``profiles/slurm`` with this cluster's site values: partition ``debug``, no accounts, small jobs.
+
+    Only keys the README names as site-specific change (account, partitions, sizes), plus three that make the
+    test quick and checkable (status checks every 2 s, not the cluster-friendly 10-40 s; keep the Slurm logs
+    of successful jobs)."""
+    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    profile["default-resources"].pop("slurm_account")
+    profile["slurm-no-account"] = True  # accounting is off on this cluster
+    profile["default-resources"].update(slurm_partition="debug", mem_mb=1000, cpus_per_task=1, runtime=10)
+    profile["set-resources"]["train_crop"].update(slurm_partition="debug", mem_mb=1500, cpus_per_gpu=1)
+    profile.update({"seconds-between-status-checks": 2, "slurm-init-seconds-before-status-checks": 2,
+                    "slurm-keep-successful-logs": True,
+                    "latency-wait": 5})
+    dest.mkdir(parents=True)
+    (dest / "config.yaml").write_text(yaml.safe_dump(profile))
+    return dest
+
+
+def test_smoke_workflow_on_slurm_equals_local_run(cluster: LocalSlurm, smoke_run: Path, tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "wf")
+    profile = site_profile(tmp_path / "profile")
+    res = snakemake(work, "--profile", str(profile), "--configfile", SMOKE, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:] + cluster.log_tail()
+    assert "has been submitted with SLURM jobid" in res.stdout + res.stderr
+
+    runs = sorted((work / "results/models").rglob("metrics.json"))
+    assert len(runs) == 5
+    for path in runs:
+        metrics = json.loads(path.read_text())
+        job_id = metrics["provenance"]["slurm_job_id"]
+        assert job_id is not None, f"{path} was not trained inside a Slurm job"
+        job = cluster.job(job_id)
+        assert job["JobState"] == "COMPLETED" and job["Partition"] == "debug"
+        # the profile's GPU request reaches sbatch for the deep models only (gpu=1 -> --gpus=1)
+        assert ("gpu" in job.get("TresPerJob", "")) == (metrics["slug"] != "lasso_1y"), job
+        assert list((work / ".snakemake/slurm_logs/rule_train_crop").glob(f"*/{job_id}.log"))
+    assert list((work / ".snakemake/slurm_logs/rule_prepare_crop").glob("*/*.log"))
+    assert "launch task StepId=" in cluster.logs["slurmd"].read_text()
+
+    for rel in ("results/tables/table2_1.csv", *(str(p.relative_to(work)).replace("metrics.json", "predictions.csv")
+                                               for p in runs)):
+        assert (work / rel).read_bytes() == (smoke_run / rel).read_bytes(), f"{rel} differs from the local run"
