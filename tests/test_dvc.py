@@ -22,11 +22,12 @@ from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
 BIN = Path(sys.executable).parent
 TABLE = "results/tables/table2_1.csv"
 STAGE_RAN = "Running stage 'reproduce'"
+RAW = "resources/raw/synthetic_crop"
 
 
 def sh(cwd: Path, *cmd: str, timeout: float = 600) -> str:
     """Run ``cmd`` (git, dvc, snakemake of this venv) in ``cwd``; its stdout+stderr; fails the test on error."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "GIT_AUTHOR_NAME": "t",
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "GIT_AUTHOR_NAME": "t",
            "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     if (m := mirror_dir()) is not None:
         env["SEQSTRUCT_DATA_MIRROR"] = str(m)
@@ -48,7 +49,9 @@ def dvc_project(dest: Path, config: dict | None = None) -> Path:
     """A git + DVC repository holding the workflow, dvc.yaml and ``config`` (default: the smoke config merged in)."""
     work = copy_workflow(dest)
     shutil.copytree(ROOT / "src/seqstruct", work / "src/seqstruct", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("dvc.yaml", ".gitignore", ".dvcignore", ".dvc/config", ".dvc/.gitignore"):
+    for name in ("dvc.yaml", ".gitignore", "resources/raw/.gitignore", ".dvcignore", ".dvc/config",
+                 ".dvc/.gitignore"):
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, work / name)
     if config is None:
         base = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -86,13 +89,16 @@ def test_stage_deps_and_params_exist() -> None:
 
 @pytest.fixture(scope="module")
 def pushed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(project, remote): ``dvc repro`` ran, its results are committed (git) and pushed (DVC remote)."""
+    """(project, remote): ``dvc repro`` ran, its raw inputs were ``dvc add``-ed, results and raw data are
+    committed (git: dvc.lock, .dvc files, tables, reports) and pushed (DVC remote: raw data, prepared data,
+    models)."""
     base = tmp_path_factory.mktemp("dvc")
     work, remote = dvc_project(base / "project"), base / "remote"
     out = sh(work, "dvc", "repro")
     assert STAGE_RAN in out
+    sh(work, "dvc", "add", RAW)  # the smoke config's raw inputs: the synthetic stand-ins
     sh(work, "dvc", "remote", "add", "-d", "local", str(remote))
-    commit_all(work, "results")  # dvc.lock, results/tables, results/reports; models and data are DVC's
+    commit_all(work, "results")
     sh(work, "dvc", "push")
     return work, remote
 
@@ -121,7 +127,7 @@ def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[
                                                                    tmp_path: Path) -> None:
     work, _ = pushed
     clone = pull_clone(work, tmp_path / "clone")
-    for folder in ("results/models", "results/data", "results/tables", "results/reports"):
+    for folder in (RAW, "results/models", "results/data", "results/tables", "results/reports"):
         assert file_digests(clone / folder) == file_digests(work / folder), folder
     dry = sh(clone, "snakemake", "-n", "--cores", "1", TABLE)
     assert "Nothing to be done" in dry, dry[-2000:]
@@ -155,7 +161,7 @@ def test_dvc_add_raw_dataset_round_trips(tmp_path: Path) -> None:
     sh(work, "python", "-m", "seqstruct.data.fetch", "census_county_adjacency", "--no-download")
     sh(work, "dvc", "add", raw)
     assert (work / f"{raw}.dvc").is_file()
-    assert "/census_county_adjacency" in (work / "resources/raw/.gitignore").read_text().splitlines()
+    assert "resources/raw/census_county_adjacency/" in sh(work, "git", "status", "--ignored", "--porcelain")
     sh(work, "dvc", "remote", "add", "-d", "local", str(tmp_path / "remote"))
     commit_all(work, "raw data")
     assert f"{raw}.dvc" in sh(work, "git", "ls-files", "resources/raw")

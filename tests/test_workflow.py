@@ -65,7 +65,7 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     assert table[["rmse_mean", "r2_mean", "corr_mean"]].notna().all().all()
     meta = json.loads((workdir / "results/tables/table2_1.meta.json").read_text())
     assert meta["scale"] == "smoke" and meta["seeds"] == [0, 1] and len(meta["runs"]) == 5
-    assert set(meta["datasets"]["crop"]) >= {"soybean_data.npz", "county_adjacency.txt"}
+    assert set(meta["datasets"]["synthetic_crop"]) >= {"soybean_data.npz", "county_adjacency.txt"}
     report = (workdir / "results/reports/table2_1.md").read_text()
     assert "## soybean 2018, thesis soybean 2018" in report
     assert not list(workdir.rglob("*.tmp*")), "temporary files left behind"

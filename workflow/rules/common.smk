@@ -52,7 +52,7 @@ def crop_raw(name):
     Raw inputs are wrapped in ancient(): they are checksum-verified, so a new mtime (e.g. after `dvc pull`)
     must not retrain everything."""
     if config["crop"]["source"] == "synthetic":
-        return ancient(f"resources/synthetic/crop/{name}")
+        return ancient(f"resources/raw/synthetic_crop/{name}")
     return ancient(
         f"resources/raw/{registry_dataset_of(name, config['crop']['datasets'])}/{name}"
     )

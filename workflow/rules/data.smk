@@ -37,7 +37,7 @@ rule fetch_raw:
 
 rule synthesize_crop:
     output:
-        expand("resources/synthetic/crop/{name}", name=SYNTHETIC_CROP_FILES),
+        expand("resources/raw/synthetic_crop/{name}", name=SYNTHETIC_CROP_FILES),
     log:
         "logs/synthesize_crop.log",
     benchmark:
