@@ -127,7 +127,7 @@ def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[
                                                                    tmp_path: Path) -> None:
     work, _ = pushed
     clone = pull_clone(work, tmp_path / "clone")
-    for folder in (RAW, "results/models", "results/data", "results/tables", "results/reports"):
+    for folder in (RAW, "results/models", "results/data", "results/tables", "results/reports", "results/figures"):
         assert file_digests(clone / folder) == file_digests(work / folder), folder
     dry = sh(clone, "snakemake", "-n", "--cores", "1", TABLE)
     assert "Nothing to be done" in dry, dry[-2000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -96,3 +97,21 @@ def test_real_data_pipeline_small(workdir: Path) -> None:
         "64f6ded2d36f6a70cdda18c84996cbb9ca7ae0c9482533b9db776fd3cc9f0f28")
     metrics = json.loads((workdir / "results/models/crop/gnn_rnn_5y/soybean_2018/seed0/metrics.json").read_text())
     assert metrics["test"]["n"] == 83 and metrics["val"]["n"] == 98  # 2018/2017 counties with a reported yield
+
+
+@pytest.mark.slow
+def test_report_holds_every_table_report_and_figure_with_captions(smoke_run: Path) -> None:
+    """`snakemake --report`: every produced table, markdown report and figure, byte for byte, with its caption."""
+    res = snakemake(smoke_run, "--report", "results/report.zip", "--configfile", SMOKE)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    produced = [p for pattern in ("tables/*.csv", "reports/*.md", "figures/*.png")
+                for p in sorted((smoke_run / "results").glob(pattern))]
+    assert {p.suffix for p in produced} == {".csv", ".md", ".png"}
+    with zipfile.ZipFile(smoke_run / "results/report.zip") as z:
+        data = {Path(n).name: z.read(n) for n in z.namelist() if n.startswith("report/data/raw/")}
+        html = z.read("report/report.html").decode()
+    for path in produced:
+        assert data.get(path.name) == path.read_bytes(), f"{path.name} missing from the report"
+    for caption in sorted((ROOT / "workflow/report").glob("*.rst")):
+        first_words = " ".join(caption.read_text().split()[:6])
+        assert first_words in html, f"caption {caption.name} not in the report"

@@ -8,10 +8,15 @@ REGISTRY = yaml.safe_load(open(config["registry"]))["datasets"]
 
 
 def all_targets():
-    """Every table and report of the configured domains."""
-    tables = list(config["crop"]["tables"])
-    return expand("results/tables/{table}.csv", table=tables) + expand(
-        "results/reports/{table}.md", table=tables
+    """Every table, report and figure of the configured domains."""
+    return expand(
+        [
+            "results/tables/{table}.csv",
+            "results/reports/{table}.md",
+            "results/figures/{table}_rmse.png",
+            "results/figures/{table}_validation_curves.png",
+        ],
+        table=list(config["crop"]["tables"]),
     )
 
 

@@ -4,6 +4,7 @@
 # Aggregating metrics into a table takes seconds: on a cluster it runs where Snakemake runs, not as a job.
 localrules:
     crop_table,
+    crop_figures,
 
 
 rule prepare_crop:
@@ -57,7 +58,11 @@ rule crop_table:
             category="Thesis tables",
         ),
         meta="results/tables/{table}.meta.json",
-        report="results/reports/{table}.md",
+        report=report(
+            "results/reports/{table}.md",
+            caption="../report/crop_report.rst",
+            category="Thesis tables",
+        ),
     log:
         "logs/crop_table/{table}.log",
     benchmark:
@@ -69,3 +74,29 @@ rule crop_table:
         crop=config["crop"],
     script:
         "../scripts/crop_table.py"
+
+
+rule crop_figures:
+    input:
+        table="results/tables/{table}.csv",
+        metrics=crop_table_metrics,
+        thesis="config/thesis/{table}.csv",
+    output:
+        rmse=report(
+            "results/figures/{table}_rmse.png",
+            caption="../report/crop_rmse.rst",
+            category="Figures",
+        ),
+        curves=report(
+            "results/figures/{table}_validation_curves.png",
+            caption="../report/crop_validation_curves.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/crop_figures/{table}.log",
+    benchmark:
+        "benchmarks/crop_figures/{table}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/crop_figures.py"

@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from seqstruct.common.io import atomic_path, read_json
+from seqstruct.common.plots import plot_metric_vs_thesis, plot_validation_curves
 from seqstruct.common.tables import aggregate
 
 METRICS = ("rmse", "r2", "corr")
@@ -110,3 +111,15 @@ def write_report(table_csv: str | Path, thesis_csv: str | Path, out_md: str | Pa
                   yearly=yearly_mean_yield(prepared_nc) if prepared_nc else None)
     with atomic_path(out_md) as tmp:
         tmp.write_text(text)
+
+
+def write_figures(table_csv: str | Path, thesis_csv: str | Path, runs: Sequence[dict[str, Any]],
+                  out_rmse: str | Path, out_curves: str | Path) -> None:
+    """The table's RMSE per method beside the thesis (one panel per test year) and the validation curves of
+    the deep models (normalised validation RMSE per epoch, the selected epoch marked)."""
+    table = pd.read_csv(table_csv)
+    thesis = pd.read_csv(thesis_csv)
+    thesis = thesis[thesis["crop"].isin(table["crop"].unique())]
+    plot_metric_vs_thesis(table, thesis, "rmse", "test_year", out_rmse, thesis_panel=THESIS_YEAR,
+                          label="test RMSE / training-years yield std")
+    plot_validation_curves(runs, "test_year", out_curves, label="validation RMSE (normalised)")
