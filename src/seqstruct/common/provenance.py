@@ -21,12 +21,16 @@ PACKAGES = ("seqstruct", "torch", "torch-geometric", "numpy", "pandas", "scikit-
 
 
 def git_commit(cwd: str | Path = ".") -> dict[str, Any]:
-    """``{"commit": sha or None, "dirty": bool or None}`` of the repository at ``cwd``."""
+    """``{"commit": sha or None, "dirty": bool or None}`` of the repository at ``cwd``.
+
+    ``dirty`` means uncommitted changes to tracked files outside ``results/``: the committed tables, reports
+    and figures there are outputs (Snakemake deletes them before the job that rewrites them), not code."""
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                                    capture_output=True, text=True, check=True).stdout.strip())
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                     ":(exclude,top)results"], cwd=cwd, capture_output=True, text=True,
+                                    check=True).stdout.strip())
         return {"commit": sha, "dirty": dirty}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}

@@ -29,9 +29,14 @@ def test_git_commit_sees_uncommitted_changes(tmp_path: Path) -> None:
 
     git("init", "-q")
     (tmp_path / "a.txt").write_text("1")
-    git("add", "a.txt")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results/t.csv").write_text("x")
+    git("add", "a.txt", "results/t.csv")
     git("commit", "-qm", "one")
     clean = git_commit(tmp_path)
     assert len(clean["commit"]) == 40 and clean["dirty"] is False
+    (tmp_path / "results/t.csv").unlink()  # an output being rewritten does not make the code dirty
+    assert git_commit(tmp_path)["dirty"] is False
+    assert git_commit(tmp_path / "results")["dirty"] is False  # the same from a sub-folder
     (tmp_path / "a.txt").write_text("2")
     assert git_commit(tmp_path) == {"commit": clean["commit"], "dirty": True}
