@@ -1,7 +1,7 @@
 # Chapter 2.1: crop yield (GNN-RNN and baselines), thesis Table 2.1.
 
 
-# Aggregating metrics into a table takes seconds: on a cluster it runs where Snakemake runs, not as a job.
+# Tables and figures take seconds: on a cluster they run where Snakemake runs, not as Slurm jobs.
 localrules:
     crop_table,
     crop_figures,

@@ -4,7 +4,7 @@ import pytest
 
 from seqstruct.common.errors import InputError
 from seqstruct.common.io import write_json
-from seqstruct.common.meta import format_meta, load_meta, meta_path
+from seqstruct.common.meta import RUN_PROVENANCE_KEYS, format_meta, load_meta, meta_path, missing_keys
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -66,8 +66,19 @@ def test_load_meta_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
         load_meta(tmp_path / "list.meta.json")
 
 
-def test_committed_table_meta_prints() -> None:
-    """The committed Table 2.1 meta.json predates per-run provenance: it prints, with ``?`` for the runs."""
-    text = format_meta(load_meta(REPO / "results/tables/table2_1.csv"))
+def test_committed_table_meta_is_complete_and_prints() -> None:
+    """The committed Table 2.1 meta.json has every required key and every run's training provenance."""
+    meta = load_meta(REPO / "results/tables/table2_1.csv")
+    assert missing_keys(meta) == []
+    assert all(r["commit"] and r["host"] for r in meta["runs"])
+    text = format_meta(meta)
     assert "table:          table2_1" in text and "scale:          small" in text and "INCOMPLETE" not in text
-    assert "runs (14):" in text and "training code:  not recorded for 14 runs" in text
+    assert "runs (14):" in text and "not recorded" not in text
+
+
+def test_meta_from_before_run_provenance_prints_question_marks() -> None:
+    """Runs whose metrics.json predates per-run provenance print with ``?``."""
+    meta = load_meta(REPO / "results/tables/table2_1.csv")
+    meta["runs"] = [{k: v for k, v in r.items() if k not in RUN_PROVENANCE_KEYS} for r in meta["runs"]]
+    text = format_meta(meta)
+    assert "training code:  not recorded for 14 runs" in text and "? = not recorded" in text
