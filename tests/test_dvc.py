@@ -7,7 +7,6 @@ the README documents.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -16,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
+from seqstruct.data import sha256_file
 
 BIN = Path(sys.executable).parent
 TABLE = "results/tables/table2_1.csv"
@@ -38,14 +39,6 @@ def sh(cwd: Path, *cmd: str, timeout: float = 600) -> str:
     return out
 
 
-def merge(base: dict, over: dict) -> dict:
-    """``base`` updated recursively by ``over`` (how Snakemake merges a --configfile into the config)."""
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def dvc_project(dest: Path, config: dict | None = None) -> Path:
     """A git + DVC repository holding the workflow, dvc.yaml and ``config`` (default: the smoke config merged in)."""
     work = copy_workflow(dest)
@@ -55,8 +48,8 @@ def dvc_project(dest: Path, config: dict | None = None) -> Path:
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, work / name)
     if config is None:
-        base = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-        config = merge(base, yaml.safe_load((ROOT / SMOKE).read_text()))
+        config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+        update_config(config, yaml.safe_load((ROOT / SMOKE).read_text()))  # in place, as --configfile merges
     (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     sh(work, "git", "init", "-q", "-b", "main")
     sh(work, "git", "add", "-A")
@@ -71,8 +64,7 @@ def commit_all(work: Path, message: str) -> None:
 
 def file_digests(root: Path) -> dict[str, str]:
     """sha256 of every file under ``root``, by path relative to it."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_stage_deps_and_params_exist() -> None:

@@ -19,13 +19,15 @@ from seqstruct.common.errors import InputError
 META_KEYS = ("table", "created_utc", "git", "packages", "datasets", "scale", "seeds", "wall_time_seconds", "runs")
 #: the part of ``META_KEYS`` that the caller of ``write_table`` passes in; ``write_table`` fills in the rest
 CALLER_META_KEYS = ("scale", "datasets")
+#: what each run of meta.json copies from the top level of the run's metrics.json (besides the table keys)
+RUN_KEYS = ("seed", "seconds", "device", "best_epoch", "epochs_run")
 #: what each run of meta.json copies from the ``provenance`` entry of the run's metrics.json
 RUN_PROVENANCE_KEYS = ("commit", "dirty", "host", "slurm_job_id", "finished_utc", "inputs")
 #: where tables live, for a target given as a bare table name
 TABLES_DIR = Path("results/tables")
 SHORT = 12  # hex digits shown of a checksum or of the table's commit
 #: run fields with a column of their own (any other field of a run is a table key and comes first)
-_RUN_FIELDS = ("seed", "seconds", "device", "best_epoch", "epochs_run", *RUN_PROVENANCE_KEYS)
+_RUN_FIELDS = (*RUN_KEYS, *RUN_PROVENANCE_KEYS)
 #: top-level keys printed in their own place; anything else is listed under "other"
 _SHOWN = {"table", "keys", "metrics", "created_utc", "host", "python", "platform", "git", "scale", "source", "seeds",
           "test_years", "wall_time_seconds", "std", "datasets", "packages", "methods", "runs"}

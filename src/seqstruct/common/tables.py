@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from seqstruct.common.io import atomic_path, read_json, write_json
-from seqstruct.common.meta import CALLER_META_KEYS, RUN_PROVENANCE_KEYS
+from seqstruct.common.meta import CALLER_META_KEYS, RUN_KEYS, RUN_PROVENANCE_KEYS
 from seqstruct.common.provenance import environment, git_commit
 
 
@@ -78,5 +78,5 @@ def write_table(metric_files: Sequence[str | Path], out_csv: str | Path, keys: S
 def _run_entry(record: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     """One run of meta.json: its keys, seed, timing and training provenance (None where not recorded)."""
     prov = record.get("provenance") or {}
-    return {**{k: record.get(k) for k in (*keys, "seed", "seconds", "device", "best_epoch", "epochs_run")},
+    return {**{k: record.get(k) for k in (*keys, *RUN_KEYS)},
             **{k: prov.get(k) for k in RUN_PROVENANCE_KEYS}}
