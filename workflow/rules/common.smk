@@ -9,15 +9,24 @@ REGISTRY = yaml.safe_load(open(config["registry"]))["datasets"]
 
 def all_targets():
     """Every table, report and figure of the configured domains."""
-    return expand(
-        [
-            "results/tables/{table}.csv",
-            "results/reports/{table}.md",
-            "results/figures/{table}_rmse.png",
-            "results/figures/{table}_validation_curves.png",
-        ],
-        table=list(config["crop"]["tables"]),
-    )
+    crop = config["crop"]
+    tables = list(crop["tables"])
+    targets = expand(["results/tables/{table}.csv", "results/reports/{table}.md"], table=tables)
+    if "table2_1" in tables:
+        targets += [
+            "results/figures/table2_1_rmse.png",
+            "results/figures/table2_1_validation_curves.png",
+        ]
+        if "gnn_rnn_5y" in crop["tables"]["table2_1"]:
+            targets += expand(
+                "results/figures/crop_{kind}_gnn_rnn_5y_{crop}_{year}.png",
+                kind=["map", "scatter"],
+                crop=crop["crop"],
+                year=crop["test_years"],
+            )
+    if "table2_2" in tables:
+        targets.append("results/figures/table2_2_masking_week.png")
+    return targets
 
 
 def method_seeds(method):
@@ -82,18 +91,53 @@ def crop_raw_inputs(wildcards):
 
 
 def crop_method_settings(wildcards):
-    """Config settings of one crop method."""
-    return config["crop"]["methods"][wildcards.method]
+    """Base settings of one crop method (config crop.methods)."""
+    return config["crop"]["methods"].get(wildcards.method, {})
+
+
+def crop_method_grid(wildcards):
+    """Validation grid of one crop method (config crop.grids); empty: the base settings as they are."""
+    return config["crop"]["grids"].get(wildcards.method, {})
+
+
+def crop_runs(table, methods=None):
+    """Run folders (method, test year, seed) of a crop table, optionally only of `methods`."""
+    crop = config["crop"]["crop"]
+    return [
+        f"results/models/crop/{method}/{crop}_{year}/seed{seed}"
+        for year in config["crop"]["test_years"]
+        for method in config["crop"]["tables"][table]
+        if methods is None or method in methods
+        for seed in method_seeds(method)
+    ]
 
 
 def crop_table_metrics(wildcards):
     """metrics.json of every (method, test year, seed) run of a crop table."""
+    return [f"{run}/metrics.json" for run in crop_runs(wildcards.table)]
+
+
+def crop_table_selections(wildcards):
+    """selection.json of every (method, test year) of a crop table."""
     crop = config["crop"]["crop"]
     return [
-        f"results/models/crop/{method}/{crop}_{year}/seed{seed}/metrics.json"
+        f"results/models/crop/{method}/{crop}_{year}/selection.json"
         for year in config["crop"]["test_years"]
         for method in config["crop"]["tables"][wildcards.table]
-        for seed in method_seeds(method)
+    ]
+
+
+def crop_early_metrics(wildcards):
+    """metrics.json of the 5-year runs of Table 2.2 (the masking-week figure)."""
+    five_year = [m for m in config["crop"]["tables"]["table2_2"] if m.endswith("_5y")]
+    return [f"{run}/metrics.json" for run in crop_runs("table2_2", five_year)]
+
+
+def crop_map_predictions(wildcards):
+    """predictions.csv of every seed of one method and test year (the maps and scatter plots)."""
+    return [
+        f"results/models/crop/{wildcards.method}/{wildcards.crop}_{wildcards.year}/seed{seed}/predictions.csv"
+        for seed in method_seeds(wildcards.method)
     ]
 
 

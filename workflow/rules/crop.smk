@@ -1,10 +1,12 @@
-# Chapter 2.1: crop yield (GNN-RNN and baselines), thesis Table 2.1.
+# Chapter 2.1: crop yield (GNN-RNN and baselines), thesis Tables 2.1 and 2.2, Figures 2.4-2.9.
 
 
 # Tables and figures take seconds: on a cluster they run where Snakemake runs, not as Slurm jobs.
 localrules:
     crop_table,
     crop_figures,
+    crop_early_figure,
+    crop_maps,
 
 
 rule prepare_crop:
@@ -22,9 +24,32 @@ rule prepare_crop:
         "../scripts/prepare_crop.py"
 
 
+rule select_crop:
+    input:
+        data="results/data/crop/{crop}.nc",
+    output:
+        "results/models/crop/{method}/{crop}_{year}/selection.json",
+    log:
+        "logs/select_crop/{method}/{crop}_{year}.log",
+    benchmark:
+        "benchmarks/select_crop/{method}/{crop}_{year}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=gpu_for,
+    params:
+        base=crop_method_settings,
+        grid=crop_method_grid,
+        seed=config["seeds"][0],
+    script:
+        "../scripts/select_crop.py"
+
+
 rule train_crop:
     input:
         data="results/data/crop/{crop}.nc",
+        selection="results/models/crop/{method}/{crop}_{year}/selection.json",
     output:
         metrics="results/models/crop/{method}/{crop}_{year}/seed{seed}/metrics.json",
         predictions="results/models/crop/{method}/{crop}_{year}/seed{seed}/predictions.csv",
@@ -39,7 +64,7 @@ rule train_crop:
     resources:
         gpu=gpu_for,
     params:
-        settings=crop_method_settings,
+        early_week=config["crop"]["early_week"],
         ckpt="results/ckpt/crop/{method}/{crop}_{year}/seed{seed}",
     script:
         "../scripts/train_crop.py"
@@ -48,6 +73,7 @@ rule train_crop:
 rule crop_table:
     input:
         metrics=crop_table_metrics,
+        selections=crop_table_selections,
         raw=crop_table_raw,
         data=f"results/data/crop/{config['crop']['crop']}.nc",
         thesis="config/thesis/{table}.csv",
@@ -100,3 +126,47 @@ rule crop_figures:
         CONDA_ENV
     script:
         "../scripts/crop_figures.py"
+
+
+rule crop_early_figure:
+    input:
+        metrics=crop_early_metrics,
+    output:
+        report(
+            "results/figures/table2_2_masking_week.png",
+            caption="../report/crop_masking_week.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/crop_early_figure/table2_2.log",
+    conda:
+        CONDA_ENV
+    params:
+        early_week=config["crop"]["early_week"],
+    script:
+        "../scripts/crop_early_figure.py"
+
+
+rule crop_maps:
+    input:
+        predictions=crop_map_predictions,
+        data="results/data/crop/{crop}.nc",
+        shp=lambda wc: crop_raw_files(wc.crop)["shp"],
+        shp_parts=lambda wc: crop_raw_files(wc.crop)["shp_parts"],
+    output:
+        map=report(
+            "results/figures/crop_map_{method}_{crop}_{year}.png",
+            caption="../report/crop_map.rst",
+            category="Figures",
+        ),
+        scatter=report(
+            "results/figures/crop_scatter_{method}_{crop}_{year}.png",
+            caption="../report/crop_scatter.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/crop_maps/{method}_{crop}_{year}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/crop_maps.py"

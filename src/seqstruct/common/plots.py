@@ -20,7 +20,8 @@ import pandas as pd  # noqa: E402
 from seqstruct.common.io import atomic_path  # noqa: E402
 
 
-def _save(fig: plt.Figure, out: str | Path) -> None:
+def save_figure(fig: plt.Figure, out: str | Path) -> None:
+    """Write ``fig`` to ``out`` as a PNG (120 dpi, tight box) atomically, then close it."""
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
     plt.close(fig)
@@ -59,7 +60,7 @@ def plot_metric_vs_thesis(table: pd.DataFrame, thesis: pd.DataFrame, metric: str
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel(label or metric)
     axes[0][-1].legend(loc="best", fontsize="small")
-    _save(fig, out)
+    save_figure(fig, out)
 
 
 def plot_validation_curves(runs: Sequence[dict[str, Any]], panel: str, out: str | Path,
@@ -97,4 +98,4 @@ def plot_validation_curves(runs: Sequence[dict[str, Any]], panel: str, out: str 
     for ax in axes[:, 0]:
         ax.set_ylabel(label)
     fig.tight_layout()
-    _save(fig, out)
+    save_figure(fig, out)

@@ -44,8 +44,9 @@ def aggregate(records: Sequence[dict[str, Any]], keys: Sequence[str], metrics: S
 
 
 def write_table(metric_files: Sequence[str | Path], out_csv: str | Path, keys: Sequence[str],
-                metrics: Sequence[str], meta: dict[str, Any]) -> pd.DataFrame:
-    """Aggregate ``metric_files`` into ``out_csv`` and write ``<out_csv stem>.meta.json`` beside it.
+                metrics: Sequence[str], meta: dict[str, Any], split: str = "test") -> pd.DataFrame:
+    """Aggregate the ``split`` record of ``metric_files`` into ``out_csv`` and write ``<out_csv stem>.meta.json``
+    beside it.
 
     ``meta`` is merged into the provenance record (git commit, environment, seeds and timing of every run); it
     must hold ``scale`` and ``datasets`` (raw file checksums by dataset id). Each run's entry also carries the
@@ -60,7 +61,7 @@ def write_table(metric_files: Sequence[str | Path], out_csv: str | Path, keys: S
         raise ValueError(f"meta of {Path(out_csv).name} lacks {missing}: every table records its scale and the "
                          "checksums of its datasets")
     records = [read_json(p) for p in metric_files]
-    table = aggregate(records, keys, metrics)
+    table = aggregate(records, keys, metrics, split=split)
     out_csv = Path(out_csv)
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4f")

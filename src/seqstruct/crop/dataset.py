@@ -19,7 +19,9 @@ Protocol (thesis §2.1, methods.md §1.2 and §1.4):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,8 @@ class CropTensors:
         fips: (N,) county ids.
         y_mean, y_std: training-years yield statistics (bu/acre).
         split: the split.
+        weekly_fill: (N, C_w, W) each county's mean standardised weekly features over the training years: the
+            value that replaces masked weeks in early prediction (``masked_after_week``).
     """
 
     weekly: torch.Tensor
@@ -81,6 +85,7 @@ class CropTensors:
     y_mean: float
     y_std: float
     split: Split
+    weekly_fill: torch.Tensor
 
     @property
     def n_counties(self) -> int:
@@ -106,14 +111,35 @@ class CropTensors:
 
     def to(self, device: torch.device) -> CropTensors:
         """Move all tensors to ``device``."""
-        return CropTensors(self.weekly.to(device), self.soil.to(device), self.extra.to(device), self.y.to(device),
-                           self.years, self.edge_index.to(device), self.fips, self.y_mean, self.y_std, self.split)
+        return replace(self, weekly=self.weekly.to(device), soil=self.soil.to(device), extra=self.extra.to(device),
+                       y=self.y.to(device), edge_index=self.edge_index.to(device),
+                       weekly_fill=self.weekly_fill.to(device))
 
     def flat_features(self, year: int) -> np.ndarray:
         """(N, F) single-year feature matrix (weekly, soil and extras flattened) for the shallow baselines."""
         t = self.year_index(year)
         parts = [g[:, t].reshape(self.n_counties, -1) for g in (self.weekly, self.soil, self.extra)]
         return torch.cat(parts, dim=1).cpu().numpy()
+
+
+@contextmanager
+def masked_after_week(data: CropTensors, year: int, week: int) -> Iterator[CropTensors]:
+    """Early prediction (thesis §2.1.4): inside the block, every county's weekly features of ``year`` after
+    ``week`` (1-based; weeks ``week + 1 ..`` are replaced, weeks ``1 .. week`` kept) hold the county's
+    training-years means (``data.weekly_fill``); restored on exit. Soil and extras are not weekly and stay.
+
+    Only the year itself is masked: earlier years of a 5-year window are complete by then.
+    """
+    n_weeks = data.weekly.shape[-1]
+    if not 0 <= week <= n_weeks:
+        raise ValueError(f"mask week {week} outside 0..{n_weeks}")
+    t = data.year_index(year)
+    kept = data.weekly[:, t, :, week:].clone()
+    data.weekly[:, t, :, week:] = data.weekly_fill[:, :, week:]
+    try:
+        yield data
+    finally:
+        data.weekly[:, t, :, week:] = kept
 
 
 def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
@@ -149,11 +175,12 @@ def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
     if not y_std > 0:
         raise CropDataError("training yields have zero variance; cannot standardise")
     f32 = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
+    fill = groups["weekly"][:, train].mean(axis=1)  # (N, C_w, W) per-county training-years mean
     return CropTensors(
         weekly=f32(groups["weekly"]), soil=f32(groups["soil"]), extra=f32(groups["extra"]),
         y=f32((y - y_mean) / y_std), years=years,
         edge_index=torch.as_tensor(ds["edge_index"].values, dtype=torch.long),
-        fips=ds["county"].values.astype(np.int64), y_mean=y_mean, y_std=y_std, split=split,
+        fips=ds["county"].values.astype(np.int64), y_mean=y_mean, y_std=y_std, split=split, weekly_fill=f32(fill),
     )
 
 

@@ -1,124 +1,31 @@
-"""Crop-yield models: the per-year CNN encoder, CNN-RNN (Khaki et al. 2020) and GNN-RNN (thesis Eq. 2.4).
+"""The deep crop-yield models of thesis Table 2.1 (methods.md §1.6): single-year baselines, 5-year baselines,
+CNN-RNN (Khaki et al. 2020), the single-year GNN and the GNN-RNN (thesis Eq. 2.4).
 
-All sizes of the inputs are read from the data (number of weekly variables, weeks, soil variables, depths,
-extras), never hard-coded (the reference code hard-codes 127 inputs to its first GNN layer).
+Every model takes the same inputs, a stack of ``T`` years per county (``T = 1`` for the single-year models),
+and returns a standardised yield per county and year:
+
+    weekly (B, T, C_w, W), soil (B, T, C_s, D), extra (B, T, E)[, edges] -> (B, T)
+
+Graph models (``model.graph`` is True) also take ``edges``: one (2, n_edges) edge index over the B nodes used by
+every GNN layer (full-graph prediction), or a list with one per layer (sampled mini-batches,
+``seqstruct.crop.sampler``). Sizes are read from ``shapes`` (the data), never hard-coded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import SAGEConv
 
+from seqstruct.crop.encoders import CropModelConfig, YearEncoder, rnn_cell
 
-@dataclass(frozen=True)
-class CropModelConfig:
-    """Architecture of the crop models (defaults: the thesis GNN-RNN run, methods.md §1.6)."""
+__all__ = ["CropModelConfig", "build_model", "log_cosh_loss", "CNNRNN", "GNNRNN", "GNN1y", "YearModel", "FlatRNN"]
 
-    weekly_channels: tuple[int, ...] = (64, 128, 256, 512)  # Conv1d widths over weeks; first kernel 9, then 3
-    weekly_out: int = 80  # Linear after the weekly CNN
-    soil_channels: tuple[int, ...] = (16, 32, 64)  # Conv1d widths over depths; kernels 3, 3, 2
-    soil_out: int = 40  # Linear after the soil CNN
-    hidden: int = 64  # GNN width and LSTM hidden size (thesis: 64)
-    gnn_layers: int = 2  # GraphSAGE layers (thesis: 2)
-    aggr: str = "max"  # SAGE aggregator; "max" with projection = GraphSAGE-pool (thesis runs)
-    dropout: float = 0.1  # dropout after every GNN layer (the thesis' "edge dropout 0.1" is node dropout in code)
-    head_hidden: int = 32  # regressor 64 -> 32 -> 1
-
-
-class _ConvEncoder(nn.Module):
-    """A Conv1d stack ``convs`` followed by ``fc`` + ReLU on the flattened output (subclasses build both)."""
-
-    convs: nn.Sequential
-    fc: nn.Linear
-
-    def reset_parameters(self) -> None:
-        for m in self.modules():
-            if isinstance(m, (nn.Conv1d, nn.Linear)):
-                m.reset_parameters()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.relu(self.fc(self.convs(x).flatten(1)))
-
-
-class WeeklyCNN(_ConvEncoder):
-    r"""1-D CNN over the weeks of a year: (conv, ReLU, avg-pool 2) x len(channels), then Linear + ReLU.
-
-    Valid padding; the first kernel is 9 wide, the others 3 (52 weeks -> 44 -> 22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).
-
-    Shapes:
-        input (B, C, W) -> output (B, out)
-    """
-
-    def __init__(self, in_channels: int, n_weeks: int, channels: tuple[int, ...], out: int) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        c, length = in_channels, n_weeks
-        for i, width in enumerate(channels):
-            k = 9 if i == 0 else 3
-            if length - k + 1 < 2:
-                raise ValueError(f"WeeklyCNN: {n_weeks} weeks are too few for {len(channels)} conv+pool stages")
-            layers += [nn.Conv1d(c, width, k), nn.ReLU(), nn.AvgPool1d(2)]
-            c, length = width, (length - k + 1) // 2
-        self.convs = nn.Sequential(*layers)
-        self.fc = nn.Linear(c * length, out)
-        self.reset_parameters()
-
-
-class SoilCNN(_ConvEncoder):
-    r"""1-D CNN over soil depths: kernels 3, 3, 2 with ReLU; an avg-pool 2 after the first conv when there are
-    more than 6 depths (10 depths: 10 -> 8 -> 4 -> 2 -> 1; 6 depths: 6 -> 4 -> 2 -> 1), then Linear + ReLU.
-
-    Shapes:
-        input (B, C, D) -> output (B, out)
-    """
-
-    def __init__(self, in_channels: int, n_depths: int, channels: tuple[int, ...], out: int) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        c, length = in_channels, n_depths
-        for i, width in enumerate(channels):
-            k = min(3 if i < len(channels) - 1 else 2, length)
-            layers += [nn.Conv1d(c, width, k), nn.ReLU()]
-            c, length = width, length - k + 1
-            if i == 0 and n_depths > 6 and length >= 4:
-                layers.append(nn.AvgPool1d(2))
-                length //= 2
-        self.convs = nn.Sequential(*layers)
-        self.fc = nn.Linear(c * length, out)
-        self.reset_parameters()
-
-
-class YearEncoder(nn.Module):
-    r"""Per-year encoder :math:`f(x_{c,t}) = [\mathrm{CNN}_w(x^w);\ \mathrm{CNN}_s(x^s);\ x^e]`.
-
-    Shapes:
-        weekly (B, C_w, W), soil (B, C_s, D), extra (B, E) -> (B, weekly_out + soil_out + E)
-    """
-
-    def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
-        super().__init__()
-        c_w, n_w = shapes["weekly"]
-        c_s, n_d = shapes["soil"]
-        (n_e,) = shapes["extra"]
-        self.weekly = WeeklyCNN(c_w, n_w, cfg.weekly_channels, cfg.weekly_out)
-        self.soil = SoilCNN(c_s, n_d, cfg.soil_channels, cfg.soil_out)
-        self.out_dim = cfg.weekly_out + cfg.soil_out + n_e
-
-    def reset_parameters(self) -> None:
-        self.weekly.reset_parameters()
-        self.soil.reset_parameters()
-
-    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
-        return torch.cat([self.weekly(weekly), self.soil(soil), extra], dim=-1)
-
-    def encode_years(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
-        """Encode a (B, T, ...) stack of years at once: returns (B, T, out_dim)."""
-        b, t = weekly.shape[:2]
-        z = self(weekly.flatten(0, 1), soil.flatten(0, 1), extra.flatten(0, 1))
-        return z.view(b, t, -1)
+Edges = Tensor | Sequence[Tensor]
 
 
 class Regressor(nn.Module):
@@ -132,12 +39,45 @@ class Regressor(nn.Module):
         return self.net(h).squeeze(-1)
 
 
-class CNNRNN(nn.Module):
-    r"""CNN-RNN: :math:`\hat y_{c,t} = g(\mathrm{LSTM}(f(x_{c,t-4}), \dots, f(x_{c,t})))` (thesis Eq. 2.2).
+class YearModel(nn.Module):
+    """Single-year baseline (``cnn 1y``, ``lstm 1y``, ``gru 1y``): encoder -> Linear(h) -> ReLU -> Linear(1),
+    applied to every year of the input independently."""
 
-    Shapes:
-        weekly (B, T, C_w, W), soil (B, T, C_s, D), extra (B, T, E) -> (B, T) standardised yield per step
-    """
+    graph = False
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
+        super().__init__()
+        self.encoder = YearEncoder(shapes, cfg)
+        self.head = nn.Sequential(nn.Linear(self.encoder.out_dim, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
+
+    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
+        return self.head(self.encoder.encode_years(weekly, soil, extra)).squeeze(-1)
+
+
+class FlatRNN(nn.Module):
+    """5-year LSTM/GRU baseline (``lstm 5y``, ``gru 5y``): each year's features flattened -> Linear(64) -> ReLU
+    -> Linear(99) -> ReLU -> LSTM/GRU(64) over the years -> regressor on every step."""
+
+    graph = False
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig, cell: str) -> None:
+        super().__init__()
+        n_in = sum(math.prod(s) for s in shapes.values())
+        h1, h2 = cfg.flat_hidden
+        self.mlp = nn.Sequential(nn.Linear(n_in, h1), nn.ReLU(), nn.Linear(h1, h2), nn.ReLU())
+        self.rnn = rnn_cell(cell)(h2, cfg.hidden, batch_first=True)
+        self.head = Regressor(cfg.hidden, cfg.head_hidden)
+
+    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
+        x = torch.cat([weekly.flatten(2), soil.flatten(2), extra], dim=-1)  # (B, T, F)
+        h, _ = self.rnn(self.mlp(x))
+        return self.head(h)
+
+
+class CNNRNN(nn.Module):
+    r"""CNN-RNN: :math:`\hat y_{c,t} = g(\mathrm{LSTM}(f(x_{c,t-4}), \dots, f(x_{c,t})))` (thesis Eq. 2.2)."""
+
+    graph = False
 
     def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
         super().__init__()
@@ -145,44 +85,100 @@ class CNNRNN(nn.Module):
         self.rnn = nn.LSTM(self.encoder.out_dim, cfg.hidden, batch_first=True)
         self.head = Regressor(cfg.hidden, cfg.head_hidden)
 
-    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
+    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
         h, _ = self.rnn(self.encoder.encode_years(weekly, soil, extra))
         return self.head(h)
 
 
-class GNNRNN(nn.Module):
-    r"""GNN-RNN (thesis Eq. 2.4): per-year CNN embeddings refined by GraphSAGE over the county graph, then an
-    LSTM over the years:
+class _SAGEStack(nn.Module):
+    r"""GraphSAGE layers over the county graph, the years of the input acting as a batch dimension:
 
     .. math::
-        h^{(0)}_{c,t} = f(x_{c,t}),\quad
-        h^{(l)}_{c,t} = \mathrm{drop}(\mathrm{ReLU}(W_1 h^{(l-1)}_{c,t}
-            + W_2 \max_{u \in N(c)} \mathrm{ReLU}(P h^{(l-1)}_{u,t}))),\quad
-        \hat y_{c,t} = g(\mathrm{LSTM}(h^{(L)}_{c,t-4}, \dots, h^{(L)}_{c,t}))
+        h^{(l)}_c = W_1 h^{(l-1)}_c + W_2\, \mathrm{AGG}_{u \in N(c)} m(h^{(l-1)}_u)
 
-    The same graph is used for every year; the root term :math:`W_1 h_c` plays the role of the self loop.
+    with AGG = max and :math:`m` = Linear + ReLU (GraphSAGE-pool, the thesis runs) or AGG = mean and :math:`m`
+    the identity. ReLU + dropout follow every layer except, when ``last_plain``, the last one. The root term
+    :math:`W_1 h_c` plays the role of the reference graph's self loops.
 
-    Shapes:
-        weekly (N, T, C_w, W), soil (N, T, C_s, D), extra (N, T, E), edge_index (2, n_edges) over the N nodes
-        -> (N, T) standardised yield per node and step
+    Shapes: (N, T, d_in), edges over the N nodes -> (N, T, dims[-1])
     """
+
+    def __init__(self, dims: Sequence[int], cfg: CropModelConfig, last_plain: bool) -> None:
+        super().__init__()
+        if cfg.aggr not in ("max", "mean"):
+            raise ValueError(f"unknown GraphSAGE aggregator {cfg.aggr!r}; expected 'max' (pool) or 'mean'")
+        project = cfg.aggr == "max"
+        self.convs = nn.ModuleList(SAGEConv(a, b, aggr=cfg.aggr, project=project) for a, b in zip(dims, dims[1:]))
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.last_plain = last_plain
+
+    def forward(self, h: Tensor, edges: Edges) -> Tensor:
+        per_layer = [edges] * len(self.convs) if isinstance(edges, Tensor) else list(edges)
+        if len(per_layer) != len(self.convs):
+            raise ValueError(f"{len(per_layer)} edge sets for {len(self.convs)} GNN layers")
+        h = h.transpose(0, 1)  # (T, N, d): PyG propagates along the node dim -2
+        for i, (conv, e) in enumerate(zip(self.convs, per_layer)):
+            h = conv(h, e)
+            if not (self.last_plain and i == len(self.convs) - 1):
+                h = self.dropout(torch.relu(h))
+        return h.transpose(0, 1)
+
+
+class GNNRNN(nn.Module):
+    r"""GNN-RNN (thesis Eq. 2.4): per-year CNN embeddings refined by GraphSAGE over the county graph, then an
+    LSTM over the years: :math:`\hat y_{c,t} = g(\mathrm{LSTM}(h^{(L)}_{c,t-4}, \dots, h^{(L)}_{c,t}))`. The same
+    graph is used for every year."""
+
+    graph = True
 
     def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
         super().__init__()
         self.encoder = YearEncoder(shapes, cfg)
-        dims = [self.encoder.out_dim] + [cfg.hidden] * cfg.gnn_layers
-        project = cfg.aggr == "max"  # GraphSAGE-pool: Linear + ReLU on messages before the max
-        self.convs = nn.ModuleList(SAGEConv(a, b, aggr=cfg.aggr, project=project) for a, b in zip(dims, dims[1:]))
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.gnn = _SAGEStack([self.encoder.out_dim] + [cfg.hidden] * cfg.gnn_layers, cfg, last_plain=False)
         self.rnn = nn.LSTM(cfg.hidden, cfg.hidden, batch_first=True)
         self.head = Regressor(cfg.hidden, cfg.head_hidden)
 
-    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edge_index: Tensor) -> Tensor:
-        h = self.encoder.encode_years(weekly, soil, extra).transpose(0, 1)  # (T, N, d): years as a batch dim
-        for conv in self.convs:
-            h = self.dropout(torch.relu(conv(h, edge_index)))
-        out, _ = self.rnn(h.transpose(0, 1))  # (N, T, hidden)
+    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
+        if edges is None:
+            raise ValueError("GNNRNN needs the county graph (edges)")
+        out, _ = self.rnn(self.gnn(self.encoder.encode_years(weekly, soil, extra), edges))
         return self.head(out)
+
+
+class GNN1y(nn.Module):
+    """Single-year GNN (``gnn 1y``): per-year CNN embedding -> GraphSAGE layers, the last one of width 1 giving
+    the yield (no ReLU/dropout after it; methods.md §1.6)."""
+
+    graph = True
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
+        super().__init__()
+        self.encoder = YearEncoder(shapes, cfg)
+        self.gnn = _SAGEStack([self.encoder.out_dim] + [cfg.hidden] * (cfg.gnn_layers - 1) + [1], cfg,
+                              last_plain=True)
+
+    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
+        if edges is None:
+            raise ValueError("GNN1y needs the county graph (edges)")
+        return self.gnn(self.encoder.encode_years(weekly, soil, extra), edges).squeeze(-1)
+
+
+#: architecture of each deep method slug
+ARCHITECTURES = ("cnn_1y", "lstm_1y", "gru_1y", "gnn_1y", "lstm_5y", "gru_5y", "cnn_rnn_5y", "gnn_rnn_5y")
+
+
+def build_model(method: str, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> nn.Module:
+    """The model of a deep method slug (see ``ARCHITECTURES``) for inputs of ``shapes``."""
+    if method in ("lstm_1y", "gru_1y"):
+        if cfg.weekly_encoder != "cnn":
+            raise ValueError(f"{method} sets its own weekly encoder; remove weekly_encoder from its settings")
+        return YearModel(shapes, replace(cfg, weekly_encoder=method[:-3]))
+    builders = {"cnn_1y": YearModel, "gnn_1y": GNN1y, "cnn_rnn_5y": CNNRNN, "gnn_rnn_5y": GNNRNN}
+    if method in builders:
+        return builders[method](shapes, cfg)
+    if method in ("lstm_5y", "gru_5y"):
+        return FlatRNN(shapes, cfg, cell=method[:-3])
+    raise ValueError(f"unknown deep crop method {method!r}; known: {list(ARCHITECTURES)}")
 
 
 def log_cosh_loss(pred: Tensor, target: Tensor) -> Tensor:

@@ -1,0 +1,158 @@
+"""Per-year encoders of the crop models: a county-year's weekly block, soil profile and scalar extras -> one
+vector (thesis §2.1, methods.md §1.6).
+
+All sizes of the inputs are read from the data (number of weekly variables, weeks, soil variables, depths,
+extras), never hard-coded (the reference code hard-codes 127 inputs to its first GNN layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+@dataclass(frozen=True)
+class CropModelConfig:
+    """Architecture of the crop models (defaults: the thesis GNN-RNN run, methods.md §1.6)."""
+
+    weekly_channels: tuple[int, ...] = (64, 128, 256, 512)  # Conv1d widths over weeks; first kernel 9, then 3
+    weekly_out: int = 80  # Linear after the weekly CNN
+    soil_channels: tuple[int, ...] = (16, 32, 64)  # Conv1d widths over depths; kernels 3, 3, 2
+    soil_out: int = 40  # Linear after the soil CNN
+    hidden: int = 64  # GNN width and LSTM hidden size (thesis: 64)
+    gnn_layers: int = 2  # GraphSAGE layers (thesis: 2)
+    aggr: str = "max"  # SAGE aggregator; "max" with projection = GraphSAGE-pool (thesis runs)
+    dropout: float = 0.1  # dropout after every GNN layer (the thesis' "edge dropout 0.1" is node dropout in code)
+    head_hidden: int = 32  # regressor 64 -> 32 -> 1
+    weekly_encoder: str = "cnn"  # "cnn", or "lstm"/"gru" over the weeks (the 1y RNN baselines)
+    rnn_hidden: int = 64  # hidden size of a weekly LSTM/GRU encoder (thesis: 64)
+    flat_hidden: tuple[int, int] = (64, 99)  # 5y LSTM/GRU baselines: per-year MLP widths before the RNN
+
+
+class _ConvEncoder(nn.Module):
+    """A Conv1d stack ``convs`` followed by ``fc`` + ReLU on the flattened output (subclasses build both)."""
+
+    convs: nn.Sequential
+    fc: nn.Linear
+
+    def reset_parameters(self) -> None:
+        for m in self.modules():
+            if isinstance(m, (nn.Conv1d, nn.Linear)):
+                m.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.relu(self.fc(self.convs(x).flatten(1)))
+
+
+class WeeklyCNN(_ConvEncoder):
+    r"""1-D CNN over the weeks of a year: (conv, ReLU, avg-pool 2) x len(channels), then Linear + ReLU.
+
+    Valid padding; the first kernel is 9 wide, the others 3 (52 weeks -> 44 -> 22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).
+
+    Shapes:
+        input (B, C, W) -> output (B, out)
+    """
+
+    def __init__(self, in_channels: int, n_weeks: int, channels: tuple[int, ...], out: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c, length = in_channels, n_weeks
+        for i, width in enumerate(channels):
+            k = 9 if i == 0 else 3
+            if length - k + 1 < 2:
+                raise ValueError(f"WeeklyCNN: {n_weeks} weeks are too few for {len(channels)} conv+pool stages")
+            layers += [nn.Conv1d(c, width, k), nn.ReLU(), nn.AvgPool1d(2)]
+            c, length = width, (length - k + 1) // 2
+        self.convs = nn.Sequential(*layers)
+        self.fc = nn.Linear(c * length, out)
+        self.reset_parameters()
+
+
+class WeeklyRNN(nn.Module):
+    """LSTM or GRU over the weeks of a year (variables as features); the last hidden state -> Linear + ReLU.
+
+    Shapes:
+        input (B, C, W) -> output (B, out)
+    """
+
+    def __init__(self, in_channels: int, cell: str, hidden: int, out: int) -> None:
+        super().__init__()
+        self.rnn = rnn_cell(cell)(in_channels, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, out)
+
+    def reset_parameters(self) -> None:
+        self.rnn.reset_parameters()
+        self.fc.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, _ = self.rnn(x.transpose(1, 2))  # (B, W, hidden)
+        return torch.relu(self.fc(h[:, -1]))
+
+
+def rnn_cell(cell: str) -> type[nn.LSTM] | type[nn.GRU]:
+    """``nn.LSTM`` for "lstm", ``nn.GRU`` for "gru"."""
+    cells = {"lstm": nn.LSTM, "gru": nn.GRU}
+    if cell not in cells:
+        raise ValueError(f"unknown recurrent cell {cell!r}; expected one of {sorted(cells)}")
+    return cells[cell]
+
+
+class SoilCNN(_ConvEncoder):
+    r"""1-D CNN over soil depths: kernels 3, 3, 2 with ReLU; an avg-pool 2 after the first conv when there are
+    more than 6 depths (10 depths: 10 -> 8 -> 4 -> 2 -> 1; 6 depths: 6 -> 4 -> 2 -> 1), then Linear + ReLU.
+
+    Shapes:
+        input (B, C, D) -> output (B, out)
+    """
+
+    def __init__(self, in_channels: int, n_depths: int, channels: tuple[int, ...], out: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c, length = in_channels, n_depths
+        for i, width in enumerate(channels):
+            k = min(3 if i < len(channels) - 1 else 2, length)
+            layers += [nn.Conv1d(c, width, k), nn.ReLU()]
+            c, length = width, length - k + 1
+            if i == 0 and n_depths > 6 and length >= 4:
+                layers.append(nn.AvgPool1d(2))
+                length //= 2
+        self.convs = nn.Sequential(*layers)
+        self.fc = nn.Linear(c * length, out)
+        self.reset_parameters()
+
+
+class YearEncoder(nn.Module):
+    r"""Per-year encoder :math:`f(x_{c,t}) = [\mathrm{CNN}_w(x^w);\ \mathrm{CNN}_s(x^s);\ x^e]`.
+
+    Shapes:
+        weekly (B, C_w, W), soil (B, C_s, D), extra (B, E) -> (B, weekly_out + soil_out + E)
+    """
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
+        super().__init__()
+        c_w, n_w = shapes["weekly"]
+        c_s, n_d = shapes["soil"]
+        (n_e,) = shapes["extra"]
+        self.weekly: nn.Module
+        if cfg.weekly_encoder == "cnn":
+            self.weekly = WeeklyCNN(c_w, n_w, cfg.weekly_channels, cfg.weekly_out)
+        elif cfg.weekly_encoder in ("lstm", "gru"):
+            self.weekly = WeeklyRNN(c_w, cfg.weekly_encoder, cfg.rnn_hidden, cfg.weekly_out)
+        else:
+            raise ValueError(f"unknown weekly_encoder {cfg.weekly_encoder!r}; expected 'cnn', 'lstm' or 'gru'")
+        self.soil = SoilCNN(c_s, n_d, cfg.soil_channels, cfg.soil_out)
+        self.out_dim = cfg.weekly_out + cfg.soil_out + n_e
+
+    def reset_parameters(self) -> None:
+        self.weekly.reset_parameters()
+        self.soil.reset_parameters()
+
+    def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
+        return torch.cat([self.weekly(weekly), self.soil(soil), extra], dim=-1)
+
+    def encode_years(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
+        """Encode a (B, T, ...) stack of years at once: returns (B, T, out_dim)."""
+        b, t = weekly.shape[:2]
+        z = self(weekly.flatten(0, 1), soil.flatten(0, 1), extra.flatten(0, 1))
+        return z.view(b, t, -1)
