@@ -145,15 +145,16 @@ def test_param_change_reruns_the_stage_and_only_the_stale_jobs(pushed: tuple[Pat
     deep = work / "results/models/crop/gnn_rnn_5y/soybean_2018/seed0/metrics.json"
     before = deep.read_text()
     config = yaml.safe_load((work / "config/config.yaml").read_text())
-    config["crop"]["methods"]["lasso_1y"]["alphas"] = [0.05]  # a key under `crop`, a param of the stage
+    config["crop"]["grids"]["lasso_1y"] = {"alpha": [0.05, 0.5]}  # a key under `crop`, a param of the stage
     (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     out = sh(work, "dvc", "repro")
     assert STAGE_RAN in out
     assert "Job stats:" in out and "crop_table" in out
     assert out.count("rule train_crop:") == 1 and "wildcards: method=lasso_1y" in out, out[-3000:]
+    assert out.count("rule select_crop:") == 1  # lasso's new grid, nothing else
     assert deep.read_text() == before  # the deep models were not retrained (nor resumed)
-    lasso = yaml.safe_load((work / "results/tables/table2_1.meta.json").read_text())["methods"]["lasso_1y"]
-    assert lasso["alphas"] == [0.05]
+    lasso = yaml.safe_load((work / "results/tables/table2_1.meta.json").read_text())["grids"]["lasso_1y"]
+    assert lasso["alpha"] == [0.05, 0.5]
 
 
 @pytest.mark.slow

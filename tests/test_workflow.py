@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, SMOKE, mirror_dir, snakemake
+from seqstruct.crop.train import METHODS
+
+THESIS_METHODS = METHODS.values()
 
 
 def test_lint_is_clean() -> None:
@@ -27,8 +30,11 @@ def test_dry_run(workdir: Path, config: list[str]) -> None:
 
 def test_default_dry_run_plans_three_seeds_per_deep_model(workdir: Path) -> None:
     res = snakemake(workdir, "-n", "--cores", "2", "--quiet", "rules")
-    counts = dict(line.split()[:2] for line in res.stdout.splitlines() if line.startswith(("train_crop ", "fetch_raw ")))
-    assert counts == {"fetch_raw": "8", "train_crop": "14"}  # 2 years x (2 deep x 3 seeds + lasso x 1)
+    counts = dict(line.split()[:2] for line in res.stdout.splitlines()
+                  if line.startswith(("train_crop ", "select_crop ", "fetch_raw ", "crop_maps ", "crop_table ")))
+    # 2 test years x (8 deep methods x 3 seeds + 3 deterministic x 1); one selection per method and year;
+    # maps for each test year; Tables 2.1 and 2.2
+    assert counts == {"fetch_raw": "8", "select_crop": "22", "train_crop": "54", "crop_maps": "2", "crop_table": "2"}
 
 
 def test_numbers_given_on_the_command_line(workdir: Path) -> None:
@@ -37,7 +43,7 @@ def test_numbers_given_on_the_command_line(workdir: Path) -> None:
                     "crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}")
     assert res.returncode == 0, res.stdout + res.stderr
     counts = dict(line.split()[:2] for line in res.stdout.splitlines() if line.startswith("train_crop "))
-    assert counts == {"train_crop": "3"}  # one year x (2 deep x 1 seed + lasso)
+    assert counts == {"train_crop": "11"}  # one year x 11 methods x 1 seed
 
 
 def test_config_typo_is_one_clear_error(workdir: Path) -> None:
@@ -61,14 +67,30 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     table = pd.read_csv(workdir / "results/tables/table2_1.csv")
     assert list(table.columns) == ["crop", "test_year", "method", "rmse_mean", "rmse_std", "r2_mean", "r2_std",
                                    "corr_mean", "corr_std", "n_seeds"]
-    assert list(table["method"]) == ["lasso 1y", "cnn-rnn 5y", "gnn-rnn 5y"]
-    assert list(table["n_seeds"]) == [1, 2, 2]
+    assert list(table["method"]) == list(THESIS_METHODS)
+    assert list(table["n_seeds"]) == [1, 1, 1] + [2] * 8  # the scikit-learn baselines are deterministic
     assert table[["rmse_mean", "r2_mean", "corr_mean"]].notna().all().all()
     meta = json.loads((workdir / "results/tables/table2_1.meta.json").read_text())
-    assert meta["scale"] == "smoke" and meta["seeds"] == [0, 1] and len(meta["runs"]) == 5
+    assert meta["scale"] == "smoke" and meta["seeds"] == [0, 1] and len(meta["runs"]) == 19
     assert set(meta["datasets"]["synthetic_crop"]) >= {"soybean_data.npz", "county_adjacency.txt"}
+    assert meta["selected"]["cnn_1y 2018"]["lr"] in (0.001, 0.01) and meta["split"] == "test"
     report = (workdir / "results/reports/table2_1.md").read_text()
-    assert "## soybean 2018, thesis soybean 2018" in report
+    assert "## soybean 2018, thesis soybean 2018" in report and "| ordering agrees |" in report
+    assert "## Settings chosen on the validation year" in report
+
+    # Table 2.2: the same runs, scored with the test year's weekly features masked after week 22
+    early = pd.read_csv(workdir / "results/tables/table2_2.csv")
+    assert list(early["method"]) == ["lstm 1y", "cnn 1y", "gnn 1y", "lstm 5y", "cnn-rnn 5y", "gnn-rnn 5y"]
+    meta2 = json.loads((workdir / "results/tables/table2_2.meta.json").read_text())
+    assert meta2["split"] == "test_early" and meta2["early_week"] == 22
+    run = json.loads((workdir / "results/models/crop/gnn_rnn_5y/soybean_2018/seed1/metrics.json").read_text())
+    row = early.set_index("method").loc["gnn-rnn 5y"]
+    assert row["rmse_mean"] != table.set_index("method").loc["gnn-rnn 5y", "rmse_mean"]
+    assert run["test_early"]["mask_after_week"] == 22 and run["early"]["weeks"] == list(range(13, 53))
+    assert "thesis corn 2018 (the thesis reports corn 2018 only)" in (
+        workdir / "results/reports/table2_2.md").read_text()
+    for fig in ("table2_2_masking_week", "crop_map_gnn_rnn_5y_soybean_2018", "crop_scatter_gnn_rnn_5y_soybean_2018"):
+        assert (workdir / f"results/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(workdir.rglob("*.tmp*")), "temporary files left behind"
     # a second run has nothing to do
     again = snakemake(workdir, "-n", "--cores", "2", "--configfile", SMOKE)
@@ -82,7 +104,10 @@ def test_real_data_pipeline_small(workdir: Path) -> None:
         pytest.skip("no data mirror: set SEQSTRUCT_DATA_MIRROR to the folder holding crop/soybean_data.npz")
     cfg = workdir / "real_tiny.yaml"
     cfg.write_text(
-        "seeds: [0]\ncrop:\n  test_years: [2018]\n  methods:\n    lasso_1y: {alphas: [0.01, 0.1]}\n"
+        "seeds: [0]\ncrop:\n  test_years: [2018]\n"
+        "  tables: {table2_1: [lasso_1y, cnn_rnn_5y, gnn_rnn_5y], table2_2: [cnn_rnn_5y, gnn_rnn_5y]}\n"
+        "  grids: {lasso_1y: {alpha: [0.01, 0.1]}, cnn_rnn_5y: &g {lr: [0.001], weight_decay: [0.0]}, gnn_rnn_5y: *g}\n"
+        "  methods:\n"
         "    cnn_rnn_5y: &t {epochs: 1, batch_size: 128, weekly_channels: [8, 8, 8, 8], hidden: 8}\n"
         "    gnn_rnn_5y: *t\n")
     res = snakemake(workdir, "--cores", "2", "--configfile", str(cfg), timeout=300)
@@ -97,6 +122,8 @@ def test_real_data_pipeline_small(workdir: Path) -> None:
         "64f6ded2d36f6a70cdda18c84996cbb9ca7ae0c9482533b9db776fd3cc9f0f28")
     metrics = json.loads((workdir / "results/models/crop/gnn_rnn_5y/soybean_2018/seed0/metrics.json").read_text())
     assert metrics["test"]["n"] == 83 and metrics["val"]["n"] == 98  # 2018/2017 counties with a reported yield
+    # the maps draw the real county boundaries
+    assert (workdir / "results/figures/crop_map_gnn_rnn_5y_soybean_2018.png").stat().st_size > 20_000
 
 
 @pytest.mark.slow

@@ -47,6 +47,8 @@ def coerce_numbers(config: Any, schema: dict[str, Any], root: dict[str, Any] | N
             node = node[part]
         schema = node
     kind = schema.get("type")
+    if isinstance(kind, list):  # e.g. [number, "null"]: a numeric string is still meant as a number
+        kind = next((k for k in ("number", "integer") if k in kind), None)
     if isinstance(config, dict) and kind == "object":
         props, extra = schema.get("properties", {}), schema.get("additionalProperties")
         for key, value in config.items():
@@ -60,7 +62,27 @@ def coerce_numbers(config: Any, schema: dict[str, Any], root: dict[str, Any] | N
             number = float(config)
         except ValueError:
             return config
-        if kind == "number":
-            return number
+        if kind == "number":  # "100" stays an integer (a grid of sizes), "1e-3" becomes a float
+            return int(number) if config.strip().lstrip("+-").isdigit() else number
         return int(number) if number.is_integer() and config.strip().lstrip("+-").isdigit() else config
     return config
+
+
+def merge_configs(*paths: str | Path) -> dict[str, Any]:
+    """Read YAML config files and merge them left to right as Snakemake's ``--configfile`` does: mappings are
+    merged key by key, any other value (lists included) is replaced by the later file's."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        _merge_into(merged, yaml.safe_load(path.read_text()) or {})
+    return merged
+
+
+def _merge_into(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge_into(base[key], value)
+        else:
+            base[key] = value

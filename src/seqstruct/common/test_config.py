@@ -15,7 +15,7 @@ def test_shipped_configs_are_valid() -> None:
 
 
 @pytest.mark.parametrize("config, expected", [
-    ({"crop": {"test_yeras": [2018]}}, "config: crop: unknown key(s) ['test_yeras'] (allowed: crop, datasets, methods"),
+    ({"crop": {"test_yeras": [2018]}}, "config: crop: unknown key(s) ['test_yeras'] (allowed: crop, datasets, early_week, grids"),
     ({"seeds": [0, -1]}, "config: seeds/1: -1 is less than the minimum of 0"),
     ({"crop": {"methods": {"gnn_rnn_5y": {"lr": "fast"}}}}, "config: crop/methods/gnn_rnn_5y/lr: 'fast' is not"),
     ({"crop": {"source": "reel"}}, "config: crop/source: 'reel' is not one of ['real', 'synthetic']"),
@@ -35,3 +35,17 @@ def test_numeric_strings_become_numbers_where_the_schema_wants_them() -> None:
     assert config["crop"]["methods"]["gnn_rnn_5y"] == {"lr": 1e-3, "epochs": 5}
     with pytest.raises(ConfigError, match="epochs: '2.5' is not of type 'integer'"):
         check_config({"crop": {"methods": {"gnn_rnn_5y": {"epochs": "2.5"}}}}, SCHEMA)
+    grids = {"crop": {"grids": {"gradient_boosting_1y": {"max_depth": ["3", None], "max_iter": ["100"]}}}}
+    check_config(grids, SCHEMA)
+    assert grids["crop"]["grids"]["gradient_boosting_1y"] == {"max_depth": [3, None], "max_iter": [100]}
+
+
+def test_merge_configs_as_snakemake_merges_configfiles(tmp_path: Path) -> None:
+    from seqstruct.common.config import merge_configs
+
+    (tmp_path / "a.yaml").write_text("seeds: [0, 1]\ncrop: {test_years: [2018], methods: {x: {lr: 1, epochs: 2}}}\n")
+    (tmp_path / "b.yaml").write_text("seeds: [5]\ncrop: {methods: {x: {lr: 3}}}\n")
+    merged = merge_configs(tmp_path / "a.yaml", tmp_path / "b.yaml")
+    assert merged == {"seeds": [5], "crop": {"test_years": [2018], "methods": {"x": {"lr": 3, "epochs": 2}}}}
+    with pytest.raises(ConfigError, match="c.yaml: config file not found"):
+        merge_configs(tmp_path / "c.yaml")

@@ -25,7 +25,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[plt.Figure]]:
         with open(out, "wb") as f:
             fig.savefig(f, format="png")
 
-    monkeypatch.setattr(plots, "_save", save)
+    monkeypatch.setattr(plots, "save_figure", save)
     yield figs
     for f in figs:
         plt.close(f)

@@ -73,6 +73,15 @@ def mean_predictions(paths: Sequence[str | Path], split: str = "test") -> pd.Dat
     return out.reset_index()
 
 
+def counties_of_states(shp_path: str | Path, fips: Sequence[int]) -> list[int]:
+    """Every county (FIPS) of the shapefile that lies in a state of ``fips``, ``fips`` first: the map's study
+    area, so that counties of those states without data show as grey instead of holes."""
+    attrs = gpd.read_file(shp_path, engine="pyogrio", ignore_geometry=True)
+    codes = (attrs["STATE"].astype(str).str.strip() + attrs["COUNTY"].astype(str).str.strip()).astype(np.int64)
+    states = {int(f) // 1000 for f in fips}
+    return list(dict.fromkeys([int(f) for f in fips] + sorted(int(c) for c in codes if int(c) // 1000 in states)))
+
+
 def _map_frame(pred: pd.DataFrame, counties: Sequence[int], shp_path: str | Path) -> gpd.GeoDataFrame:
     """County polygons (EPSG:5070) of ``counties`` and of every predicted county, with ``y_pred``, ``y_true``,
     ``diff`` (NaN where there is no prediction) and a boolean ``no_data``."""

@@ -46,7 +46,7 @@ def search(data: str | Path, method: str, test_year: int, base: dict[str, Any], 
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
                 m = run(method, data, test_year, seed, params, tmp, threads=threads, evaluate_test=False)
-            rows.append({**point, "seed": seed, "val_rmse": m["val"]["rmse"], "val_r2": m["val"]["r2"],
+            rows.append({**point, "point": i - 1, "seed": seed, "val_rmse": m["val"]["rmse"], "val_r2": m["val"]["r2"],
                          "val_corr": m["val"]["corr"], "best_epoch": m.get("best_epoch")})
             log.info("%s grid point %d/%d %s seed %d: val rmse %.4f", method, i, len(points), point, seed,
                      m["val"]["rmse"])
@@ -71,7 +71,8 @@ def select(data: str | Path, method: str, test_year: int, base: dict[str, Any], 
         record["chosen"] = points[0]
     else:
         table = search(data, method, test_year, base, grid, [seed], threads=threads)
-        record["points"] = [{"settings": {k: _plain(r[k]) for k in grid}, "val_rmse": r["val_rmse"],
+        # settings from the grid itself, not the table (pandas turns [3, None] into 3.0, NaN)
+        record["points"] = [{"settings": points[int(r["point"])], "val_rmse": r["val_rmse"],
                              "val_r2": r["val_r2"], "val_corr": r["val_corr"], "best_epoch": _plain(r["best_epoch"])}
                             for r in table.to_dict("records")]
         record["chosen"] = record["points"][0]["settings"]

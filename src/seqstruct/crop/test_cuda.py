@@ -10,7 +10,7 @@ import torch
 
 from seqstruct.crop.conftest import TINY_DEEP, tiny_prepared
 from seqstruct.crop.dataset import Split, make_tensors
-from seqstruct.crop.models import CNNRNN, GNNRNN, CropModelConfig
+from seqstruct.crop.models import ARCHITECTURES, CNNRNN, GNNRNN, CropModelConfig
 from seqstruct.crop.train import run
 
 pytestmark = [pytest.mark.cuda,
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.cuda,
 FAST = {**TINY_DEEP, "epochs": 2}
 
 
-@pytest.mark.parametrize("method", ["cnn_rnn_5y", "gnn_rnn_5y"])
+@pytest.mark.parametrize("method", ARCHITECTURES)
 def test_training_runs_on_cuda(method: str, tiny_nc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SEQSTRUCT_DEVICE", raising=False)
     m = run(method, tiny_nc, 2003, 0, FAST, tmp_path / "out", ckpt_dir=tmp_path / "ckpt")

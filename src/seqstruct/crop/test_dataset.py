@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 
 from seqstruct.crop.conftest import tiny_prepared
-from seqstruct.crop.dataset import Split, make_tensors
+from seqstruct.crop.dataset import Split, make_tensors, masked_after_week
 from seqstruct.crop.raw import CropDataError
 
 
@@ -46,3 +47,25 @@ def test_years_after_test_year_are_dropped_and_windows() -> None:
 def test_missing_validation_year_is_a_clear_error() -> None:
     with pytest.raises(CropDataError, match="year 2010 needed by test year 2011"):
         make_tensors(tiny_prepared(), Split(2011))
+
+
+def test_masking_replaces_late_weeks_of_one_year_with_county_training_means() -> None:
+    data = make_tensors(tiny_prepared(), Split(2003))
+    t = data.year_index(2003)
+    train = data.years < 2002
+    expected_fill = data.weekly[:, torch.as_tensor(train)].mean(dim=1)  # (N, C, W) county means, train years
+    torch.testing.assert_close(data.weekly_fill, expected_fill)
+    before = data.weekly.clone()
+    with masked_after_week(data, 2003, 22) as masked:
+        assert masked is data
+        torch.testing.assert_close(data.weekly[:, t, :, 22:], expected_fill[:, :, 22:])  # weeks 23..52
+        torch.testing.assert_close(data.weekly[:, t, :, :22], before[:, t, :, :22])  # weeks 1..22 kept
+        others = [i for i in range(len(data.years)) if i != t]
+        torch.testing.assert_close(data.weekly[:, others], before[:, others])  # earlier years untouched
+        assert not torch.equal(data.weekly[:, t], before[:, t])
+    assert torch.equal(data.weekly, before)  # restored
+    with masked_after_week(data, 2003, 52):
+        assert torch.equal(data.weekly, before)  # week 52: nothing left to mask
+    with pytest.raises(ValueError, match="mask week 53 outside 0..52"):
+        with masked_after_week(data, 2003, 53):
+            pass

@@ -146,3 +146,13 @@ def test_plot_scatter_annotates_metrics(seeds: list[Path], tmp_path: Path, captu
     assert ax.get_xlim() == ax.get_ylim()
     line = ax.get_lines()[0]
     assert_allclose(line.get_xdata(), line.get_ydata())  # the 1:1 line
+
+
+def test_counties_of_states_lists_the_whole_states(tmp_path: Path) -> None:
+    from seqstruct.crop.maps import counties_of_states
+
+    cells = [box(i, 0, i + 1, 1) for i in range(4)]
+    gdf = gpd.GeoDataFrame({"STATE": ["17", "17", "18", "19"], "COUNTY": ["001", "003", "005", "001"]},
+                           geometry=cells, crs="EPSG:4269")
+    gdf.to_file(tmp_path / "c.shp")
+    assert counties_of_states(tmp_path / "c.shp", [17003, 18005]) == [17003, 18005, 17001]

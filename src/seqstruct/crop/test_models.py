@@ -1,10 +1,12 @@
 import math
+from dataclasses import replace
 
 import pytest
 import torch
 from numpy.testing import assert_allclose
 
-from seqstruct.crop.models import CNNRNN, GNNRNN, CropModelConfig, SoilCNN, WeeklyCNN, YearEncoder, log_cosh_loss
+from seqstruct.crop.encoders import SoilCNN, WeeklyCNN, WeeklyRNN, YearEncoder
+from seqstruct.crop.models import ARCHITECTURES, CNNRNN, GNNRNN, CropModelConfig, build_model, log_cosh_loss
 
 SHAPES = {"weekly": (6, 52), "soil": (10, 10), "extra": (19,)}
 SMALL = CropModelConfig(weekly_channels=(8, 8, 8, 8), soil_channels=(4, 4, 4), hidden=8, head_hidden=4)
@@ -28,6 +30,61 @@ def test_year_encoder_output_dim_derived_from_data() -> None:
     assert enc.out_dim == 80 + 40 + 19
     z = enc.encode_years(torch.randn(4, 5, 6, 52), torch.randn(4, 5, 10, 10), torch.randn(4, 5, 19))
     assert z.shape == (4, 5, enc.out_dim)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_weekly_rnn_encoder_shape(cell: str) -> None:
+    enc = WeeklyRNN(6, cell, hidden=5, out=7)
+    assert enc(torch.randn(3, 6, 52)).shape == (3, 7)
+    assert isinstance(enc.rnn, torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)
+
+
+@pytest.mark.parametrize("method", ARCHITECTURES)
+def test_every_architecture_maps_years_to_one_yield_each(method: str) -> None:
+    """(B, T, ...) inputs -> (B, T); T = 1 for the single-year methods, 5 for the 5-year ones."""
+    model = build_model(method, SHAPES, SMALL)
+    t = 5 if method.endswith("_5y") else 1
+    b = 4
+    x = (torch.randn(b, t, 6, 52), torch.randn(b, t, 10, 10), torch.randn(b, t, 19))
+    edges = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
+    out = model(*x, edges) if model.graph else model(*x)
+    assert out.shape == (b, t)
+    assert model.graph == (method in ("gnn_1y", "gnn_rnn_5y"))
+    out.sum().backward()  # every parameter takes part
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_models_read_sizes_from_the_data() -> None:
+    """Another column layout (23 weekly vars, 20 soil vars x 6 depths, 7 extras) runs unchanged."""
+    shapes = {"weekly": (23, 52), "soil": (20, 6), "extra": (7,)}
+    for method in ARCHITECTURES:
+        model = build_model(method, shapes, SMALL)
+        t = 5 if method.endswith("_5y") else 1
+        x = (torch.randn(3, t, 23, 52), torch.randn(3, t, 20, 6), torch.randn(3, t, 7))
+        edges = torch.tensor([[0, 1], [1, 0]])
+        assert (model(*x, edges) if model.graph else model(*x)).shape == (3, t)
+
+
+def test_build_model_rejects_unknown_method_and_aggregator() -> None:
+    with pytest.raises(ValueError, match="unknown deep crop method 'mlp_1y'"):
+        build_model("mlp_1y", SHAPES, SMALL)
+    with pytest.raises(ValueError, match="unknown GraphSAGE aggregator 'lstm'"):
+        build_model("gnn_1y", SHAPES, CropModelConfig(aggr="lstm"))
+
+
+def test_gnn_layers_take_one_edge_set_each() -> None:
+    """With per-layer edge sets, a message sent only on the first layer's edges reaches a node two hops away
+    only through the second layer's edges."""
+    torch.manual_seed(0)
+    model = build_model("gnn_1y", SHAPES, replace(SMALL, aggr="mean")).eval()  # mean: no ReLU-saturated max
+    x = [torch.randn(3, 1, 6, 52), torch.randn(3, 1, 10, 10), torch.randn(3, 1, 19)]
+    first, second = torch.tensor([[2], [1]]), torch.tensor([[1], [0]])  # 2 -> 1 on layer 1, 1 -> 0 on layer 2
+    out, alone = model(*x, [first, second]), model(*x, [second, second])
+    x[2][2] += 3.0  # node 2's extras enter its embedding linearly
+    assert not torch.allclose(out[0], model(*x, [first, second])[0])  # node 0 hears node 2 through node 1
+    assert torch.allclose(alone[0], model(*x, [second, second])[0])  # without 2 -> 1 it does not
+    with pytest.raises(ValueError, match="3 edge sets for 2 GNN layers"):
+        model(*x, [first, second, second])
 
 
 def test_cnn_rnn_shapes() -> None:

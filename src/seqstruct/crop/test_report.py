@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from seqstruct.crop.report import render
 
@@ -18,8 +19,52 @@ def test_render_puts_run_beside_thesis() -> None:
     text = render(table, thesis, {"scale": "small", "seeds": [0, 1, 2]}, "Table 2.1")
     assert "## soybean 2017, thesis soybean 2019" in text
     assert "| gnn-rnn 5y | 0.5000 ± 0.0100 | 0.7000 ± 0.0200 | 0.8500 ± 0.0100 | 3 | 0.4745 ± 0.0160" in text
-    assert "| lasso 1y | 0.6000 | 0.6000 | 0.8000 | 1 | 0.5731 |" in text
-    assert "thesis corn 2018: not reproduced" in text
+    assert "| lasso 1y | 0.6000 | 0.6000 | 0.8000 | 1 (deterministic: std 0) | 0.5731 |" in text
+    assert "thesis corn 2018: needs nationwide data" in text
+    # thesis 2019 soybean: gnn-rnn 0.4745 < lasso 0.5731, as here: both ranks and the pair agree
+    assert "| 1 / 1 | yes (1/1 pairs) |" in text and "| 2 / 2 | yes (1/1 pairs) |" in text
+    assert "1 of 1 method pairs ordered as in the thesis (Kendall's tau +1.00)" in text
+
+
+def test_ordering_counts_agreeing_pairs() -> None:
+    from seqstruct.crop.report import kendall_tau, ordering
+
+    ours = pd.Series({"a": 0.1, "b": 0.2, "c": 0.3, "only here": 0.0})
+    theirs = pd.Series({"a": 0.5, "b": 0.3, "c": 0.9, "only thesis": 0.1})
+    order = ordering(ours, theirs)
+    assert list(order.index) == ["a", "b", "c"]  # shared methods only
+    assert order["rank"].tolist() == [1, 2, 3] and order["thesis_rank"].tolist() == [2, 1, 3]
+    assert order["pairs_agree"].tolist() == [1, 1, 2] and set(order["pairs"]) == {2}  # a-b swapped
+    assert kendall_tau(order) == pytest.approx(1 / 3)  # 2 agreeing, 1 disagreeing of 3 pairs
+
+
+def test_table_with_one_thesis_subtable_and_selections() -> None:
+    table = pd.DataFrame([{"crop": "soybean", "test_year": y, "method": m, "rmse_mean": r, "rmse_std": 0.01,
+                           "r2_mean": 0.5, "r2_std": 0.0, "corr_mean": 0.8, "corr_std": 0.0, "n_seeds": 3}
+                          for y in (2018, 2017) for m, r in (("cnn 1y", 0.7), ("gnn-rnn 5y", 0.6))])
+    thesis = pd.read_csv(THESIS.with_name("table2_2.csv"))
+    selections = [{"method": "cnn_1y", "test_year": 2018, "seed": 0, "chosen": {"lr": 0.001},
+                   "points": [{"val_rmse": 0.51234}, {"val_rmse": 0.6}]},
+                  {"method": "gnn_rnn_5y", "test_year": 2018, "seed": 0, "chosen": {"lr": 0.01}, "points": []}]
+    text = render(table, thesis, {}, "Table 2.2", thesis_only=("corn", 2018), selections=selections)
+    assert "## soybean 2018, thesis corn 2018 (the thesis reports corn 2018 only)" in text
+    assert "## soybean 2017, thesis corn 2018 (the thesis reports corn 2018 only)" in text
+    assert "| cnn 1y | 0.7000 ± 0.0100 | 0.5000 ± 0.0000 | 0.8000 ± 0.0000 | 3 | 0.7253 |" in text
+    assert "| cnn 1y | 2018 | 2 | lr=0.001 | 0.5123 |" in text
+    assert "| gnn-rnn 5y | 2018 | 1 | lr=0.01 | – (one point: nothing to choose) |" in text
+    assert "thesis corn 2018: needs nationwide data" in text
+
+
+def test_masking_figure(tmp_path: Path) -> None:
+    from seqstruct.crop.report import write_masking_figure
+
+    runs = [{"test_year": 2018, "method": "gnn-rnn 5y", "seed": s,
+             "early": {"weeks": [13, 22, 52], "rmse": [0.9, 0.7 + s / 10, 0.5]}} for s in range(2)]
+    write_masking_figure(runs, tmp_path / "m.png", early_week=22)
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    runs[1]["early"]["weeks"] = [13, 22, 51]
+    with pytest.raises(ValueError, match="masked at different weeks"):
+        write_masking_figure(runs, tmp_path / "n.png", early_week=22)
 
 
 def test_bias_in_bu_per_acre_and_yearly_context(tmp_path: Path) -> None:
@@ -40,6 +85,6 @@ def test_bias_in_bu_per_acre_and_yearly_context(tmp_path: Path) -> None:
                            "rmse_std": 0.01, "r2_mean": 0.7, "r2_std": 0.02, "corr_mean": 0.85, "corr_std": 0.01,
                            "n_seeds": 2}])
     text = render(table, pd.read_csv(THESIS), {}, "Table 2.1", bias=bias, yearly=yearly)
-    row = "| gnn-rnn 5y | 0.5000 ± 0.0100 | 0.7000 ± 0.0200 | 0.8500 ± 0.0100 | 2 | -3.00 | – | – | – |"
+    row = "| gnn-rnn 5y | 0.5000 ± 0.0100 | 0.7000 ± 0.0200 | 0.8500 ± 0.0100 | 2 | -3.00 | – | – | – | – | – |"
     assert row in text  # no thesis numbers for 2003
     assert f"Mean reported yield: {yearly[2003]:.1f} bu/acre in 2003" in text and "training years 1990-2001" in text

@@ -5,18 +5,22 @@ import pandas as pd
 import pytest
 
 from seqstruct.crop.conftest import TINY_DEEP as FAST
-from seqstruct.crop.train import run
+from seqstruct.crop.train import METHODS, SKLEARN, run
 from seqstruct.data import sha256_file
 
 
-@pytest.mark.parametrize("method", ["lasso_1y", "cnn_rnn_5y", "gnn_rnn_5y"])
+@pytest.mark.parametrize("method", list(METHODS))
 def test_run_writes_outputs(method: str, tiny_nc: Path, tmp_path: Path) -> None:
-    params = {"alphas": [0.01, 0.1]} if method == "lasso_1y" else FAST
+    params = {} if method in SKLEARN else FAST
     out = tmp_path / method
-    m = run(method, tiny_nc, 2003, 0, params, out, ckpt_dir=tmp_path / "ckpt" / method)
+    m = run(method, tiny_nc, 2003, 0, params, out, ckpt_dir=tmp_path / "ckpt" / method, early_weeks=[13, 30, 52])
     assert {p.name for p in out.iterdir()} == {"metrics.json", "predictions.csv", "model.pt"}
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["test"] == m["test"] and saved["test"]["n"] == 8  # county 4 has no 2003 yield
+    # early prediction: masked after week 22 (Table 2.2) and the curve; masking after week 52 changes nothing
+    assert saved["test_early"]["mask_after_week"] == 22 and saved["test_early"]["n"] == 8
+    assert saved["early"]["weeks"] == [13, 30, 52]
+    assert saved["early"]["rmse"][-1] == pytest.approx(saved["test"]["rmse"], rel=1e-6)
     assert saved["provenance"]["inputs"] == {str(tiny_nc): sha256_file(tiny_nc)}
     assert {"commit", "dirty", "host", "torch", "slurm_job_id"} <= saved["provenance"].keys()
     assert saved["provenance"]["started_utc"] <= saved["provenance"]["finished_utc"]
@@ -24,9 +28,16 @@ def test_run_writes_outputs(method: str, tiny_nc: Path, tmp_path: Path) -> None:
     assert set(preds["split"]) == {"val", "test"} and preds["y_pred"].notna().all()
 
 
-def test_lasso_learns_the_planted_signal(tiny_nc: Path, tmp_path: Path) -> None:
-    m = run("lasso_1y", tiny_nc, 2003, 0, {"alphas": [0.01, 0.03]}, tmp_path)
-    assert m["test"]["r2"] > 0.5 and m["selection"]["alpha"] in (0.01, 0.03)
+@pytest.mark.parametrize("method", ["lasso_1y", "ridge_1y", "gradient_boosting_1y"])
+def test_shallow_baselines_learn_the_planted_signal(method: str, tiny_nc: Path, tmp_path: Path) -> None:
+    m = run(method, tiny_nc, 2003, 0, {}, tmp_path)
+    assert m["test"]["corr"] > 0.6
+
+
+def test_masking_the_planted_weeks_hurts(tiny_nc: Path, tmp_path: Path) -> None:
+    """The tiny data's yield is driven by weeks 21-30 of the first weekly variable: hiding them costs accuracy."""
+    m = run("lasso_1y", tiny_nc, 2003, 0, {}, tmp_path, early_weeks=[15, 52])
+    assert m["early"]["rmse"][0] > m["early"]["rmse"][1] + 0.1
 
 
 @pytest.mark.parametrize("method", ["cnn_rnn_5y", "gnn_rnn_5y"])
@@ -41,6 +52,10 @@ def test_same_seed_same_numbers(method: str, tiny_nc: Path, tmp_path: Path) -> N
 def test_unknown_setting_raises(tiny_nc: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown model settings \\['lr_typo'\\]"):
         run("cnn_rnn_5y", tiny_nc, 2003, 0, {"lr_typo": 1}, tmp_path)
+    with pytest.raises(ValueError, match="unknown ridge_1y settings \\['alphas'\\]"):
+        run("ridge_1y", tiny_nc, 2003, 0, {"alphas": [1]}, tmp_path)
+    with pytest.raises(ValueError, match="fanouts \\[10\\] must name one count per GNN layer"):
+        run("gnn_1y", tiny_nc, 2003, 0, {**FAST, "fanouts": [10]}, tmp_path)
 
 
 def test_search_scores_validation_only(tiny_nc: Path) -> None:
@@ -48,41 +63,66 @@ def test_search_scores_validation_only(tiny_nc: Path) -> None:
 
     assert grid_points({"a": [1, 2], "b": [3]}) == [{"a": 1, "b": 3}, {"a": 2, "b": 3}]
     table = search(tiny_nc, "cnn_rnn_5y", 2003, FAST, {"lr": [1e-3, 1e-2]}, seeds=[0])
-    assert list(table.columns) == ["lr", "seed", "val_rmse", "val_r2", "val_corr", "best_epoch", "mean_val_rmse"]
+    assert list(table.columns) == ["lr", "point", "seed", "val_rmse", "val_r2", "val_corr", "best_epoch",
+                                   "mean_val_rmse"]
     assert table["mean_val_rmse"].is_monotonic_increasing and not any("test" in c for c in table.columns)
 
 
 def test_run_without_test_evaluation(tiny_nc: Path, tmp_path: Path) -> None:
-    m = run("lasso_1y", tiny_nc, 2003, 0, {"alphas": [0.01]}, tmp_path, evaluate_test=False)
-    assert "test" not in m
+    m = run("lasso_1y", tiny_nc, 2003, 0, {"alpha": 0.01}, tmp_path, evaluate_test=False)
+    assert "test" not in m and "test_early" not in m and "early" not in m
     assert set(pd.read_csv(tmp_path / "predictions.csv")["split"]) == {"val"}
 
 
-def test_graph_batches_are_exact_subgraphs() -> None:
-    """Seeds' outputs on their 2-hop subgraph equal the full-graph outputs (no sampling, nothing truncated)."""
+@pytest.mark.parametrize("method", ["gnn_1y", "gnn_rnn_5y"])
+def test_graph_batches_with_all_neighbours_are_exact(method: str) -> None:
+    """With fan-out 0 (every neighbour) the seeds' outputs on their sampled blocks equal the full-graph outputs,
+    and every labelled county of the year is a seed exactly once."""
     import numpy as np
     import torch
 
+    from seqstruct.crop.batches import GraphBatches
     from seqstruct.crop.conftest import tiny_prepared
     from seqstruct.crop.dataset import Split, make_tensors
-    from seqstruct.crop.models import GNNRNN, CropModelConfig
-    from seqstruct.crop.train import _GraphBatches
+    from seqstruct.crop.models import CropModelConfig, build_model
+    from seqstruct.crop.sampler import NeighborSampler
 
     data = make_tensors(tiny_prepared(n_side=4), Split(2003))
     shapes = {g: tuple(getattr(data, g).shape[2:]) for g in ("weekly", "soil", "extra")}
-    model = GNNRNN(shapes, CropModelConfig(weekly_channels=(4, 4, 4, 4), soil_channels=(4, 4, 4), hidden=8)).eval()
-    batches = _GraphBatches(data, [2001], batch_size=3, seed=0, hops=2)
-    w = data.window(2001, 5)
+    model = build_model(method, shapes, CropModelConfig(weekly_channels=(4, 4, 4, 4), soil_channels=(4, 4, 4),
+                                                        hidden=8)).eval()
+    history = 5 if method.endswith("5y") else 1
+    sampler = NeighborSampler(data.edge_index, data.n_counties, (0, 0))
+    batches = GraphBatches(data, [2001], batch_size=3, seed=0, history=history, sampler=sampler)
+    w = data.window(2001, history)
     with torch.no_grad():
         full = model(data.weekly[:, w], data.soil[:, w], data.extra[:, w], data.edge_index)
         seen = []
-        for year, seeds in batches(0):
-            pred, target = batches.forward(model, (year, seeds))
-            torch.testing.assert_close(pred, full[torch.as_tensor(seeds)])
-            torch.testing.assert_close(target, data.y[torch.as_tensor(seeds), w], equal_nan=True)
-            seen += list(seeds)
+        for batch in batches(0):
+            seeds = torch.as_tensor(batch[1][:batch[3]])
+            pred, target = batches.forward(model, batch)
+            torch.testing.assert_close(pred, full[seeds])
+            torch.testing.assert_close(target, data.y[seeds, w], equal_nan=True)
+            seen += seeds.tolist()
     labelled = np.flatnonzero(~torch.isnan(data.y[:, data.year_index(2001)]).numpy())
-    assert sorted(seen) == list(labelled)
+    assert sorted(seen) == list(labelled) and len(batches) == -(-len(labelled) // 3)
+
+
+def test_select_writes_the_validation_choice(tiny_nc: Path, tmp_path: Path) -> None:
+    from seqstruct.crop.search import select
+
+    rec = select(tiny_nc, "lasso_1y", 2003, {"max_iter": 5000}, {"alpha": [0.01, 10.0]}, seed=0,
+                 out=tmp_path / "selection.json")
+    assert json.loads((tmp_path / "selection.json").read_text()) == rec
+    assert rec["chosen"] == {"alpha": 0.01}  # alpha 10 zeroes every coefficient
+    assert rec["params"] == {"max_iter": 5000, "alpha": 0.01} and rec["val_year"] == 2002
+    assert [p["settings"]["alpha"] for p in rec["points"]] == [0.01, 10.0]
+    assert rec["points"][0]["val_rmse"] < rec["points"][1]["val_rmse"]
+    mixed = select(tiny_nc, "gradient_boosting_1y", 2003, {"max_iter": 5}, {"max_depth": [2, None]}, seed=0,
+                   out=tmp_path / "gb.json")
+    assert {type(p["settings"]["max_depth"]) for p in mixed["points"]} == {int, type(None)}  # not 2.0 / NaN
+    one = select(tiny_nc, "cnn_rnn_5y", 2003, FAST, {"lr": [0.5]}, seed=0, out=tmp_path / "one.json")
+    assert one["points"] == [] and one["params"]["lr"] == 0.5  # one point: nothing trained
 
 
 def test_search_cli_keeps_small_settings_exact(tiny_nc: Path, tmp_path: Path) -> None:

@@ -186,7 +186,8 @@ def _fit_sklearn(method: str, data: CropTensors, params: dict[str, Any],
     elif method == "ridge_1y":
         model = Ridge(alpha=float(kw["alpha"]))
     else:
-        model = HistGradientBoostingRegressor(max_iter=int(kw["max_iter"]), max_depth=kw["max_depth"],
+        depth = None if kw["max_depth"] is None else int(kw["max_depth"])
+        model = HistGradientBoostingRegressor(max_iter=int(kw["max_iter"]), max_depth=depth,
                                               learning_rate=float(kw["learning_rate"]), early_stopping=False,
                                               random_state=seed)
     years = data.train_years(history=1)
