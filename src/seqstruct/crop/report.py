@@ -147,12 +147,13 @@ def render(table: pd.DataFrame, thesis: pd.DataFrame, meta: dict, title: str,
 
 
 def _order_cells(order: pd.DataFrame, method: str) -> list[str]:
-    """The rank and agreement cells of one method (dashes when the thesis lacks it)."""
+    """The rank cell and the agreement cell of one method: "yes" when it holds the same place in the RMSE ordering
+    here as in the thesis, with how many of its pairwise orderings agree (dashes when the thesis lacks it)."""
     if method not in order.index or len(order) < 2:
         return ["–", "–"]
     o = order.loc[method]
-    verdict = "yes" if o["pairs_agree"] == o["pairs"] else "no"
-    return [f"{o['rank']} / {o['thesis_rank']}", f"{verdict} ({o['pairs_agree']}/{o['pairs']} pairs)"]
+    verdict = "yes" if o["rank"] == o["thesis_rank"] else "no"  # same place in the RMSE ordering
+    return [f"{o['rank']} / {o['thesis_rank']}", f"{verdict} ({o['pairs_agree']}/{o['pairs']} pairs as in the thesis)"]
 
 
 def _selection_section(selections: Sequence[dict[str, Any]]) -> list[str]:

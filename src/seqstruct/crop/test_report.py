@@ -22,7 +22,8 @@ def test_render_puts_run_beside_thesis() -> None:
     assert "| lasso 1y | 0.6000 | 0.6000 | 0.8000 | 1 (deterministic: std 0) | 0.5731 |" in text
     assert "thesis corn 2018: needs nationwide data" in text
     # thesis 2019 soybean: gnn-rnn 0.4745 < lasso 0.5731, as here: both ranks and the pair agree
-    assert "| 1 / 1 | yes (1/1 pairs) |" in text and "| 2 / 2 | yes (1/1 pairs) |" in text
+    assert "| 1 / 1 | yes (1/1 pairs as in the thesis) |" in text
+    assert "| 2 / 2 | yes (1/1 pairs as in the thesis) |" in text
     assert "1 of 1 method pairs ordered as in the thesis (Kendall's tau +1.00)" in text
 
 
@@ -36,6 +37,11 @@ def test_ordering_counts_agreeing_pairs() -> None:
     assert order["rank"].tolist() == [1, 2, 3] and order["thesis_rank"].tolist() == [2, 1, 3]
     assert order["pairs_agree"].tolist() == [1, 1, 2] and set(order["pairs"]) == {2}  # a-b swapped
     assert kendall_tau(order) == pytest.approx(1 / 3)  # 2 agreeing, 1 disagreeing of 3 pairs
+    from seqstruct.crop.report import _order_cells
+
+    assert _order_cells(order, "a") == ["1 / 2", "no (1/2 pairs as in the thesis)"]
+    assert _order_cells(order, "c") == ["3 / 3", "yes (2/2 pairs as in the thesis)"]
+    assert _order_cells(order, "only here") == ["–", "–"]
 
 
 def test_table_with_one_thesis_subtable_and_selections() -> None:
