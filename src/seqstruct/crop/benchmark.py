@@ -50,8 +50,8 @@ def _measure(method: str, data: str, test_year: int, params: dict[str, Any], que
     queue.put({"method": m["method"], "slug": method, "device": m["device"], "epochs": m["epochs_run"],
                "batches_per_epoch": m["batches_per_epoch"], "seconds_per_epoch": m["train_seconds"] / m["epochs_run"],
                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               "cuda_peak_mb": m.get("cuda_max_memory_mb"), "batch_size": params.get("batch_size"),
-               "hidden": params.get("hidden")})
+               "cuda_peak_mb": m.get("cuda_max_memory_mb"), "batch_size": m["config"]["deep"]["batch_size"],
+               "hidden": m["config"]["model"]["hidden"], "fanouts": m["config"]["deep"]["fanouts"]})
 
 
 def benchmark(data: str, config: dict[str, Any], epochs: int, test_year: int,
