@@ -7,6 +7,7 @@ the README documents.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,7 +49,9 @@ def dvc_project(dest: Path, config: dict | None = None) -> Path:
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, work / name)
     if config is None:
-        config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+        # a JSON round trip first: YAML aliases (`lstm_1y: *grid_1y`) load as one shared dict, which an in-place
+        # merge would change for every alias at once (Snakemake's own --configfile merge does not)
+        config = json.loads(json.dumps(yaml.safe_load((ROOT / "config/config.yaml").read_text())))
         update_config(config, yaml.safe_load((ROOT / SMOKE).read_text()))  # in place, as --configfile merges
     (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     sh(work, "git", "init", "-q", "-b", "main")

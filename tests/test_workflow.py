@@ -83,10 +83,10 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     assert list(early["method"]) == ["lstm 1y", "cnn 1y", "gnn 1y", "lstm 5y", "cnn-rnn 5y", "gnn-rnn 5y"]
     meta2 = json.loads((workdir / "results/tables/table2_2.meta.json").read_text())
     assert meta2["split"] == "test_early" and meta2["early_week"] == 22
-    run = json.loads((workdir / "results/models/crop/gnn_rnn_5y/soybean_2018/seed1/metrics.json").read_text())
-    row = early.set_index("method").loc["gnn-rnn 5y"]
-    assert row["rmse_mean"] != table.set_index("method").loc["gnn-rnn 5y", "rmse_mean"]
+    run = json.loads((workdir / "results/models/crop/cnn_1y/soybean_2018/seed1/metrics.json").read_text())
+    assert early.set_index("method").loc["cnn 1y", "rmse_mean"] != table.set_index("method").loc["cnn 1y", "rmse_mean"]
     assert run["test_early"]["mask_after_week"] == 22 and run["early"]["weeks"] == list(range(13, 53))
+    assert run["test_early"]["rmse"] != run["test"]["rmse"] and run["early"]["rmse"][-1] == run["test"]["rmse"]
     assert "thesis corn 2018 (the thesis reports corn 2018 only)" in (
         workdir / "results/reports/table2_2.md").read_text()
     for fig in ("table2_2_masking_week", "crop_map_gnn_rnn_5y_soybean_2018", "crop_scatter_gnn_rnn_5y_soybean_2018"):

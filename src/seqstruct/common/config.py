@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,9 @@ def merge_configs(*paths: str | Path) -> dict[str, Any]:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
-        _merge_into(merged, yaml.safe_load(path.read_text()) or {})
+        # a JSON round trip: YAML aliases (`lstm_1y: *grid`) load as one shared dict, which merging a later
+        # file into would change for every alias at once
+        _merge_into(merged, json.loads(json.dumps(yaml.safe_load(path.read_text()) or {})))
     return merged
 
 

@@ -47,5 +47,10 @@ def test_merge_configs_as_snakemake_merges_configfiles(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("seeds: [5]\ncrop: {methods: {x: {lr: 3}}}\n")
     merged = merge_configs(tmp_path / "a.yaml", tmp_path / "b.yaml")
     assert merged == {"seeds": [5], "crop": {"test_years": [2018], "methods": {"x": {"lr": 3, "epochs": 2}}}}
+    # YAML aliases stay separate values: merging into one alias leaves the others as they were
+    (tmp_path / "anchors.yaml").write_text("grids: {a: &g {lr: [1]}, b: *g}\n")
+    (tmp_path / "over.yaml").write_text("grids: {a: {lr: [2]}}\n")
+    assert merge_configs(tmp_path / "anchors.yaml", tmp_path / "over.yaml")["grids"] == {"a": {"lr": [2]},
+                                                                                         "b": {"lr": [1]}}
     with pytest.raises(ConfigError, match="c.yaml: config file not found"):
         merge_configs(tmp_path / "c.yaml")
