@@ -1,7 +1,8 @@
 """Figures shared by every chapter: a table's metric beside the thesis, and validation curves of the runs.
 
 Both take the tidy records the pipeline already writes (a thesis table CSV as ``aggregate`` makes it, the
-per-run ``metrics.json`` records) and save a PNG atomically. Matplotlib runs headless (Agg).
+per-run ``metrics.json`` records) and save a PNG atomically. Matplotlib runs headless (Agg); chapter modules
+take ``plt`` and ``save_figure`` from here, so the backend is chosen in one place.
 """
 
 from __future__ import annotations

@@ -81,10 +81,6 @@ class WeeklyRNN(nn.Module):
         self.rnn = rnn_cell(cell)(in_channels, hidden, batch_first=True)
         self.fc = nn.Linear(hidden, out)
 
-    def reset_parameters(self) -> None:
-        self.rnn.reset_parameters()
-        self.fc.reset_parameters()
-
     def forward(self, x: Tensor) -> Tensor:
         h, _ = self.rnn(x.transpose(1, 2))  # (B, W, hidden)
         return torch.relu(self.fc(h[:, -1]))
@@ -143,10 +139,6 @@ class YearEncoder(nn.Module):
             raise ValueError(f"unknown weekly_encoder {cfg.weekly_encoder!r}; expected 'cnn', 'lstm' or 'gru'")
         self.soil = SoilCNN(c_s, n_d, cfg.soil_channels, cfg.soil_out)
         self.out_dim = cfg.weekly_out + cfg.soil_out + n_e
-
-    def reset_parameters(self) -> None:
-        self.weekly.reset_parameters()
-        self.soil.reset_parameters()
 
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
         return torch.cat([self.weekly(weekly), self.soil(soil), extra], dim=-1)

@@ -12,17 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from seqstruct.common.metrics import regression_metrics  # noqa: E402
-from seqstruct.common.plots import save_figure  # noqa: E402
-from seqstruct.crop.counties import county_geometry  # noqa: E402
+from seqstruct.common.metrics import regression_metrics
+from seqstruct.common.plots import plt, save_figure
+from seqstruct.crop.counties import county_geometry
 
 PRED_COLUMNS = ("split", "fips", "year", "y_true", "y_pred")
 NO_DATA_COLOR = "#d3d3d3"  # light grey

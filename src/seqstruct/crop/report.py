@@ -11,9 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from seqstruct.common.io import atomic_path, read_json
-from seqstruct.common.plots import plot_metric_vs_thesis, plot_validation_curves, save_figure
-
-import matplotlib.pyplot as plt  # noqa: E402  (after seqstruct.common.plots chose the Agg backend)
+from seqstruct.common.plots import plot_metric_vs_thesis, plot_validation_curves, plt, save_figure
 from seqstruct.common.tables import aggregate
 from seqstruct.crop.train import METHODS as METHOD_NAMES
 
