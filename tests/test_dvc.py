@@ -19,7 +19,7 @@ import yaml
 from snakemake.utils import update_config
 
 from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
-from seqstruct.data import sha256_file
+from seqstruct.common.io import sha256_file
 
 BIN = Path(sys.executable).parent
 TABLE = "results/tables/table2_1.csv"

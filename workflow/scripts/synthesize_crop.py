@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seqstruct.common.logs import setup_logging
-from seqstruct.data.synthetic_crop import write_synthetic_crop
+from seqstruct.crop.synthetic import write_synthetic_crop
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake

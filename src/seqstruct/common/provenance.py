@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from seqstruct.common.io import sha256_file
+
 PACKAGES = ("seqstruct", "torch", "torch-geometric", "numpy", "pandas", "scikit-learn", "xarray", "geopandas",
             "snakemake", "dvc")
 
@@ -49,8 +51,6 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]
 
 def raw_checksums(paths: list[str | Path]) -> dict[str, dict[str, str]]:
     """sha256 of raw input files grouped by dataset id, for paths of the form ``.../raw/<dataset>/<file>``."""
-    from seqstruct.data import sha256_file
-
     out: dict[str, dict[str, str]] = {}
     for p in map(Path, paths):
         out.setdefault(p.parent.name, {})[p.name] = sha256_file(p)
@@ -83,8 +83,6 @@ def run_provenance(started_utc: str | None = None, inputs: Sequence[str | Path] 
         "inputs"}``; ``commit``/``dirty`` are None outside a git checkout, ``slurm_job_id`` is the
         ``SLURM_JOB_ID`` environment variable or None outside SLURM.
     """
-    from seqstruct.data import sha256_file
-
     return {**git_commit(cwd), "host": platform.node(), "started_utc": started_utc, "finished_utc": utc_now(),
             "python": platform.python_version(), "torch": package_versions(("torch",))["torch"],
             "slurm_job_id": os.environ.get("SLURM_JOB_ID"),

@@ -13,7 +13,7 @@ from seqstruct.crop.counties import (
     read_adjacency,
 )
 from seqstruct.crop.raw import CropDataError
-from seqstruct.data.synthetic_crop import write_synthetic_crop
+from seqstruct.crop.synthetic import write_synthetic_crop
 
 # A tiny file in the Census format: self listings, an asymmetric pair (C lists A, A does not list C),
 # a non-ASCII name (ISO-8859-1) and a mis-spelled block head for an existing code.

@@ -10,7 +10,7 @@ import xarray as xr
 from seqstruct.crop.layout import KHAKI_SOYBEAN
 from seqstruct.crop.prepare import build_crop_dataset, impute_features, main, write_netcdf
 from seqstruct.crop.raw import load_khaki_npz
-from seqstruct.data.synthetic_crop import write_synthetic_crop
+from seqstruct.crop.synthetic import write_synthetic_crop
 
 MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR", "/work/shared/data")) / "crop"
 REAL = {

@@ -6,7 +6,7 @@ import pytest
 
 from seqstruct.crop.conftest import TINY_DEEP as FAST
 from seqstruct.crop.train import METHODS, SKLEARN, run
-from seqstruct.data import sha256_file
+from seqstruct.common.io import sha256_file
 
 
 @pytest.mark.parametrize("method", list(METHODS))

@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from seqstruct.common.io import atomic_path
+from seqstruct.common.io import atomic_path, sha256_file
 from seqstruct.data.registry import DEFAULT_REGISTRY, DataError, DatasetSpec, FileSpec, get_dataset
 
 MIRROR_ENV = "SEQSTRUCT_DATA_MIRROR"
@@ -41,15 +41,6 @@ class _ChecksumMismatch(Exception):
     def __init__(self, actual: str) -> None:
         super().__init__(actual)
         self.actual = actual
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Return the hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resolve_file(

@@ -297,8 +297,8 @@ def _write_shapefile(out: Path, counties: list[dict]) -> dict[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m seqstruct.data.synthetic_crop --out DIR [--seed N]``."""
-    p = argparse.ArgumentParser(prog="python -m seqstruct.data.synthetic_crop",
+    """CLI: ``python -m seqstruct.crop.synthetic --out DIR [--seed N]``."""
+    p = argparse.ArgumentParser(prog="python -m seqstruct.crop.synthetic",
                                 description="Write synthetic county crop data in the real raw formats.")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -7,7 +7,7 @@ from seqstruct.crop.counties import county_geometry, map_loc_ids, read_adjacency
 from seqstruct.crop.layout import KHAKI_SOYBEAN
 from seqstruct.crop.prepare import build_crop_dataset
 from seqstruct.crop.raw import load_khaki_npz, read_loc_table, read_state_abbrev
-from seqstruct.data.synthetic_crop import main, write_synthetic_crop
+from seqstruct.crop.synthetic import main, write_synthetic_crop
 
 ARGS = ("npz", "loc_csv", "abbrev_txt", "adjacency_txt", "shp")
 REAL_NAMES = {"soybean_data.npz", "Soybeans_Loc_ID.csv", "us_county_abbrev.txt", "county_adjacency.txt",
