@@ -1,8 +1,12 @@
 """The dataset registry: ``config/datasets.yaml`` read into frozen dataclasses.
 
-Each dataset has a title, license, citation, an optional description and a list of files; each file has a
-name, a public URL, a sha256 checksum and a path relative to the offline mirror root. Structural problems in
-the registry raise :class:`DataError` with a message that names the registry file and the dataset.
+Each dataset has a title, license, citation, an optional description, an access mode (public, needs an API key
+in an environment variable, or not obtainable anywhere) and a list of files. Each file has a name, an optional
+public URL, a sha256 checksum, a path relative to the offline mirror root and, for zip/tar archives, optional
+archive members (path inside the archive and sha256). The field reference is ``docs/registry.md``.
+
+Structural problems in the registry raise :class:`DataError` with a one-line message that names the registry
+file and the dataset.
 """
 
 from __future__ import annotations
@@ -11,18 +15,26 @@ import difflib
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
 
 import yaml
+
 from seqstruct.common.errors import InputError
 
 DEFAULT_REGISTRY = "config/datasets.yaml"
 
+AccessKind = Literal["public", "api_key", "unavailable"]
+
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_DATASET_KEYS = {"title", "license", "citation", "files"}
-_DATASET_OPTIONAL = {"description"}
-_FILE_KEYS = {"name", "url", "sha256", "mirror"}
+_DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DATASET_KEYS = {"title", "license", "citation"}
+_DATASET_OPTIONAL = {"description", "access", "files"}
+_FILE_KEYS = {"name", "sha256"}
+_FILE_OPTIONAL = {"url", "mirror", "members"}
+_MEMBER_KEYS = {"path", "sha256"}
+_ACCESS_FORMS = "'public', {api_key: ENV_VAR} or {unavailable: <reason>} (optionally with 'instructions: <text>')"
 
 
 class DataError(InputError):
@@ -30,33 +42,94 @@ class DataError(InputError):
 
 
 @dataclass(frozen=True)
+class Access:
+    """How a dataset's data can be obtained.
+
+    Attributes
+    ----------
+    kind : {"public", "api_key", "unavailable"}
+        ``public``: files come from a local copy, the mirror or their URL. ``api_key``: the data comes from an
+        API that needs a personal key in the environment variable ``env_var``. ``unavailable``: the data is not
+        public anywhere; only a copy the user provides is accepted.
+    env_var : str
+        For ``api_key``: the environment variable that holds the key; empty otherwise.
+    reason : str
+        For ``unavailable``: why the data cannot be downloaded; empty otherwise.
+    instructions : str
+        Optional: how to get the key or the data, and what it is for.
+    """
+
+    kind: AccessKind = "public"
+    env_var: str = ""
+    reason: str = ""
+    instructions: str = ""
+
+
+PUBLIC = Access()
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One file inside a registered zip/tar archive, extracted to ``resources/raw/<dataset id>/<path>``.
+
+    Attributes
+    ----------
+    path : str
+        Relative POSIX path of the member inside the archive (also its path under the dataset folder).
+    sha256 : str
+        Expected SHA-256 of the extracted member, 64 lower-case hex characters.
+    """
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class FileSpec:
     """One file of a dataset.
 
-    Attributes:
-        name: File name, also its name under ``resources/raw/<dataset id>/``.
-        url: Public download URL.
-        sha256: Expected SHA-256 of the file, 64 lower-case hex characters.
-        mirror: Path of the file relative to the mirror root (``$SEQSTRUCT_DATA_MIRROR``).
+    Attributes
+    ----------
+    name : str
+        File name, also its name under ``resources/raw/<dataset id>/``.
+    url : str or None
+        Public download URL; ``None`` for a file that is only in the mirror, comes from an API, or is not public.
+    sha256 : str
+        Expected SHA-256 of the file, 64 lower-case hex characters.
+    mirror : str or None
+        Path of the file relative to the mirror root (``$SEQSTRUCT_DATA_MIRROR``); ``None`` if not mirrored
+        (allowed only for datasets whose access is ``api_key`` or ``unavailable``).
+    members : tuple of MemberSpec
+        For a zip/tar archive: the members to extract; empty otherwise.
     """
 
     name: str
-    url: str
+    url: str | None
     sha256: str
-    mirror: str
+    mirror: str | None
+    members: tuple[MemberSpec, ...] = ()
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     """A registered dataset.
 
-    Attributes:
-        id: Registry key, also the folder name under ``resources/raw/``.
-        title: Human-readable title.
-        license: License or terms of use.
-        citation: What to cite when using the data.
-        files: The files of the dataset, in registry order.
-        description: Optional free-text description of the content.
+    Attributes
+    ----------
+    id : str
+        Registry key, a plain name (``[a-z0-9][a-z0-9_.-]*``), also the folder name under ``resources/raw/``.
+    title : str
+        Human-readable title.
+    license : str
+        License or terms of use.
+    citation : str
+        What to cite when using the data.
+    files : tuple of FileSpec
+        The files of the dataset, in registry order (may be empty only if access is not public).
+    description : str
+        Optional free-text description of the content.
+    access : Access
+        How the data can be obtained; public by default.
     """
 
     id: str
@@ -65,32 +138,85 @@ class DatasetSpec:
     citation: str
     files: tuple[FileSpec, ...]
     description: str = ""
+    access: Access = PUBLIC
 
     def file(self, name: str) -> FileSpec:
         """Return the file called ``name``.
 
-        Raises:
-            DataError: ``name`` is not a file of this dataset; the message lists the valid names.
+        Parameters
+        ----------
+        name : str
+            A file name of this dataset.
+
+        Returns
+        -------
+        FileSpec
+            The registered file.
+
+        Raises
+        ------
+        DataError
+            ``name`` is not a file of this dataset; the message lists the valid names.
         """
         for f in self.files:
             if f.name == name:
                 return f
-        valid = ", ".join(f.name for f in self.files)
-        raise DataError(f"dataset {self.id!r} has no file {name!r}; its files are: {valid}")
+        raise DataError(f"dataset {self.id!r} has no file {name!r}; its files are: {self._valid_names()}")
+
+    def locate(self, name: str) -> tuple[FileSpec, MemberSpec | None]:
+        """Find a file name or an archive member path of this dataset.
+
+        Parameters
+        ----------
+        name : str
+            A file name, or the path of a member of one of the dataset's archives.
+
+        Returns
+        -------
+        tuple of (FileSpec, MemberSpec or None)
+            ``(file, None)`` for a file name; ``(archive, member)`` for a member path.
+
+        Raises
+        ------
+        DataError
+            ``name`` is neither; the message lists the valid names and member paths.
+        """
+        for f in self.files:
+            if f.name == name:
+                return f, None
+        for f in self.files:
+            for m in f.members:
+                if m.path == name:
+                    return f, m
+        raise DataError(
+            f"dataset {self.id!r} has no file or archive member {name!r}; its files are: {self._valid_names()}"
+        )
+
+    def _valid_names(self) -> str:
+        names = ", ".join(f.name for f in self.files) or "(none registered)"
+        members = ", ".join(m.path for f in self.files for m in f.members)
+        return f"{names}; archive members: {members}" if members else names
 
 
 def load_registry(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> dict[str, DatasetSpec]:
     """Read and validate the dataset registry.
 
-    Args:
-        path: The registry YAML file.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The registry YAML file.
 
-    Returns:
+    Returns
+    -------
+    dict of str to DatasetSpec
         Dataset id -> :class:`DatasetSpec`, in file order.
 
-    Raises:
-        DataError: The file is missing or unreadable, or a dataset entry is malformed (missing or unknown
-            keys, a sha256 that is not 64 hex characters, duplicate file names, an unsafe mirror path).
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, or a dataset entry is malformed (an id that is not a plain name,
+        missing or unknown keys, an unknown access form, a sha256 that is not 64 hex characters, duplicate file
+        names or member paths, an unsafe mirror or member path, no files for a public dataset).
     """
     reg = Path(path)
     try:
@@ -110,8 +236,23 @@ def load_registry(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> dict[str, 
 def get_dataset(dataset_id: str, registry_path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> DatasetSpec:
     """Return the registered dataset ``dataset_id``.
 
-    Raises:
-        DataError: The id is not registered; the message lists the known ids, close matches and the file.
+    Parameters
+    ----------
+    dataset_id : str
+        A dataset id of the registry.
+    registry_path : str or os.PathLike
+        The registry YAML file.
+
+    Returns
+    -------
+    DatasetSpec
+        The dataset.
+
+    Raises
+    ------
+    DataError
+        The registry is malformed, or the id is not registered; the message lists the known ids, close matches
+        and the registry file.
     """
     registry = load_registry(registry_path)
     try:
@@ -126,19 +267,58 @@ def get_dataset(dataset_id: str, registry_path: str | os.PathLike[str] = DEFAULT
         ) from None
 
 
+def check_member_path(path: str) -> str | None:
+    """Say why ``path`` is not a safe archive member path, or return ``None`` if it is.
+
+    A safe member path is a non-empty relative POSIX path without backslashes, empty, ``.`` or ``..``
+    components, so that ``<dataset folder>/<path>`` stays inside the dataset folder.
+
+    Parameters
+    ----------
+    path : str
+        The member path to check.
+
+    Returns
+    -------
+    str or None
+        A short reason (e.g. ``"is absolute"``), or ``None`` for a safe path.
+    """
+    if not path:
+        return "is empty"
+    if "\\" in path:
+        return "contains a backslash (use '/')"
+    if path.startswith("/") or PurePosixPath(path).is_absolute() or re.match(r"^[A-Za-z]:", path):
+        return "is absolute"
+    parts = path.split("/")
+    if ".." in parts:
+        return "contains '..'"
+    if any(p in ("", ".") for p in parts):
+        return "has an empty or '.' component"
+    if "\0" in path:
+        return "contains a NUL character"
+    return None
+
+
 def _parse_dataset(reg: Path, ds_id: str, entry: Any) -> DatasetSpec:
     where = f"dataset registry {reg}, dataset {ds_id!r}"
+    if not _DATASET_ID.match(ds_id):
+        raise DataError(
+            f"{where}: a dataset id must be a plain lower-case name matching [a-z0-9][a-z0-9_.-]* "
+            "(it names the folder resources/raw/<id>); rename it"
+        )
     if not isinstance(entry, dict):
-        raise DataError(f"{where}: expected a mapping with keys {sorted(_DATASET_KEYS)}")
-    _check_keys(where, entry, _DATASET_KEYS, _DATASET_OPTIONAL)
-    files = entry["files"]
-    if not isinstance(files, list) or not files:
-        raise DataError(f"{where}: 'files' must be a non-empty list")
-    specs = tuple(_parse_file(f"{where}, file #{i + 1}", f) for i, f in enumerate(files))
-    names = [f.name for f in specs]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise DataError(f"{where}: duplicate file names: {', '.join(dupes)}")
+        raise DataError(f"{where}: expected a mapping with keys {sorted(_DATASET_KEYS | {'files'})}")
+    access = _parse_access(where, entry.get("access", "public"))
+    required = _DATASET_KEYS | ({"files"} if access.kind == "public" else set())
+    _check_keys(where, entry, required, _DATASET_OPTIONAL - required)
+    files = (entry.get("files") or []) if access.kind != "public" else entry["files"]
+    if not isinstance(files, list) or (access.kind == "public" and not files):
+        raise DataError(
+            f"{where}: 'files' must be a non-empty list (only datasets with access api_key or unavailable may "
+            "have no files)"
+        )
+    specs = tuple(_parse_file(f"{where}, file #{i + 1}", f, access) for i, f in enumerate(files))
+    _check_unique_names(where, specs)
     return DatasetSpec(
         id=ds_id,
         title=str(entry["title"]),
@@ -146,32 +326,118 @@ def _parse_dataset(reg: Path, ds_id: str, entry: Any) -> DatasetSpec:
         citation=str(entry["citation"]),
         files=specs,
         description=str(entry.get("description") or ""),
+        access=access,
     )
 
 
-def _parse_file(where: str, entry: Any) -> FileSpec:
+def _parse_access(where: str, raw: Any) -> Access:
+    if raw == "public":
+        return PUBLIC
+    if not isinstance(raw, dict) or not ({"api_key", "unavailable"} & raw.keys()):
+        raise DataError(f"{where}: access must be {_ACCESS_FORMS}, got {raw!r}")
+    kind = "api_key" if "api_key" in raw else "unavailable"
+    unknown = sorted(set(map(str, raw)) - {kind, "instructions"})
+    if unknown:
+        raise DataError(
+            f"{where}: access {{{kind}: ...}} has unknown key(s) {', '.join(unknown)}; use {_ACCESS_FORMS}"
+        )
+    value, instructions = raw[kind], raw.get("instructions", "")
+    if not isinstance(instructions, str):
+        raise DataError(f"{where}: access 'instructions' must be a string")
+    if kind == "api_key":
+        if not isinstance(value, str) or not _ENV_VAR.match(value):
+            raise DataError(
+                f"{where}: access api_key must name an environment variable (e.g. MY_API_KEY), got {value!r}"
+            )
+        return Access("api_key", env_var=value, instructions=" ".join(instructions.split()))
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(f"{where}: access unavailable must give the reason as a non-empty string, got {value!r}")
+    return Access("unavailable", reason=" ".join(value.split()), instructions=" ".join(instructions.split()))
+
+
+def _parse_file(where: str, entry: Any, access: Access) -> FileSpec:
     if not isinstance(entry, dict):
-        raise DataError(f"{where}: expected a mapping with keys {sorted(_FILE_KEYS)}")
-    _check_keys(where, entry, _FILE_KEYS, set())
-    name, sha, mirror = str(entry["name"]), entry["sha256"], str(entry["mirror"])
-    if not isinstance(sha, str):
-        raise DataError(f"{where} ({name}): sha256 must be a string of 64 hex characters (quote it in YAML)")
-    if not _SHA256.match(sha):
-        raise DataError(f"{where} ({name}): sha256 must be 64 hex characters, got {sha!r}")
+        raise DataError(f"{where}: expected a mapping with keys {sorted(_FILE_KEYS | {'mirror'})}")
+    required = _FILE_KEYS | ({"mirror"} if access.kind == "public" else set())
+    _check_keys(where, entry, required, _FILE_OPTIONAL - required, optional_may_be_empty=False)
+    name = str(entry["name"])
     if not name or "/" in name or "\\" in name or name in {".", ".."}:
         raise DataError(f"{where}: file name must be a plain file name, got {name!r}")
-    if Path(mirror).is_absolute() or ".." in Path(mirror).parts:
-        raise DataError(f"{where} ({name}): mirror must be a path relative to the mirror root, got {mirror!r}")
-    return FileSpec(name=name, url=str(entry["url"]), sha256=sha.lower(), mirror=mirror)
+    where = f"{where} ({name})"
+    sha = _parse_sha(where, entry["sha256"])
+    url = entry.get("url")
+    if url is not None and not isinstance(url, str):
+        raise DataError(f"{where}: url must be a string, got {url!r}")
+    if url is not None and access.kind == "unavailable":
+        raise DataError(f"{where}: a file of a dataset with access 'unavailable' has no public URL; remove 'url'")
+    mirror = entry.get("mirror")
+    if mirror is not None:
+        mirror = str(mirror)
+        if Path(mirror).is_absolute() or ".." in Path(mirror).parts:
+            raise DataError(f"{where}: mirror must be a path relative to the mirror root, got {mirror!r}")
+    members = _parse_members(where, entry["members"]) if "members" in entry else ()
+    return FileSpec(name=name, url=url, sha256=sha, mirror=mirror, members=members)
 
 
-def _check_keys(where: str, entry: dict[str, Any], required: set[str], optional: set[str]) -> None:
+def _parse_members(where: str, raw: Any) -> tuple[MemberSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise DataError(f"{where}: members must be a non-empty list of {{path: <path in the archive>, sha256: ...}}")
+    members = []
+    for i, entry in enumerate(raw):
+        at = f"{where}, member #{i + 1}"
+        if not isinstance(entry, dict):
+            raise DataError(f"{at}: expected a mapping with keys {sorted(_MEMBER_KEYS)}")
+        _check_keys(at, entry, _MEMBER_KEYS, set())
+        path = entry["path"]
+        if not isinstance(path, str):
+            raise DataError(f"{at}: member path must be a string, got {path!r}")
+        why = check_member_path(path)
+        if why:
+            raise DataError(f"{at}: member path {path!r} {why}; give a relative path inside the archive")
+        members.append(MemberSpec(path=path, sha256=_parse_sha(f"{at} ({path})", entry["sha256"])))
+    return tuple(members)
+
+
+def _parse_sha(where: str, sha: Any) -> str:
+    if not isinstance(sha, str):
+        raise DataError(f"{where}: sha256 must be a string of 64 hex characters (quote it in YAML)")
+    if not _SHA256.match(sha):
+        raise DataError(f"{where}: sha256 must be 64 hex characters, got {sha!r}")
+    return sha.lower()
+
+
+def _check_unique_names(where: str, files: tuple[FileSpec, ...]) -> None:
+    names = [f.name for f in files]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DataError(f"{where}: duplicate file names: {', '.join(dupes)}")
+    paths = [m.path for f in files for m in f.members]
+    dupes = sorted({p for p in paths if paths.count(p) > 1})
+    if dupes:
+        raise DataError(f"{where}: duplicate archive member paths: {', '.join(dupes)}")
+    taken = set(names) | set(paths)
+    for path in paths:
+        parts = path.split("/")
+        clash = path if path in names else next(
+            ("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in taken), None
+        )
+        if clash is not None:
+            raise DataError(
+                f"{where}: archive member path {path!r} clashes with the file or member {clash!r} (both would live "
+                "under the dataset folder); give the member a path that no file or member uses"
+            )
+
+
+def _check_keys(
+    where: str, entry: dict[str, Any], required: set[str], optional: set[str], optional_may_be_empty: bool = True
+) -> None:
     missing = sorted(required - entry.keys())
     if missing:
         raise DataError(f"{where}: missing key(s) {', '.join(missing)}")
     unknown = sorted(set(map(str, entry)) - required - optional)
     if unknown:
         raise DataError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    empty = sorted(k for k in required if entry[k] in (None, ""))
+    checked = required | (set() if optional_may_be_empty else optional & entry.keys())
+    empty = sorted(k for k in checked if entry[k] in (None, ""))
     if empty:
         raise DataError(f"{where}: empty value for key(s) {', '.join(empty)}")

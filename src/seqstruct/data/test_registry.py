@@ -1,50 +1,75 @@
-"""Tests of the dataset registry."""
+"""Tests of the dataset registry (tiny registries in tmp_path; one structural test of the real registry)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from seqstruct.data import DataError, get_dataset, load_registry
+from seqstruct.data import Access, DataError, MemberSpec, check_member_path, get_dataset, load_registry
 
 REGISTRY = Path(__file__).resolve().parents[3] / "config" / "datasets.yaml"
 
+SHA_A = "ab" * 32
+SHA_B = "cd" * 32
 GOOD_FILE = (
     "      - name: a.txt\n"
     "        url: http://127.0.0.1:1/a.txt\n"
-    "        sha256: " + "ab" * 32 + "\n"
+    "        sha256: " + SHA_A + "\n"
     "        mirror: x/a.txt\n"
 )
+ARCHIVE_FILE = (
+    "      - name: pack.zip\n"
+    "        sha256: " + SHA_B + "\n"
+    "        mirror: x/pack.zip\n"
+    "        members:\n"
+    "          - {path: sub/one.csv, sha256: " + SHA_A + "}\n"
+    "          - {path: two.csv, sha256: " + SHA_B + "}\n"
+)
+NO_URL_FILE = "      - name: b.bin\n        sha256: " + SHA_B + "\n"
 
 
-def _write(tmp_path: Path, files: str, extra: str = "") -> Path:
+def _write(tmp_path: Path, files: str, extra: str = "", ds_id: str = "toy") -> Path:
     path = tmp_path / "datasets.yaml"
     path.write_text(
-        "datasets:\n  toy:\n    title: T\n    license: L\n    citation: C\n" + extra + "    files:\n" + files
+        f"datasets:\n  {ds_id}:\n    title: T\n    license: L\n    citation: C\n" + extra + "    files:\n" + files
     )
     return path
 
 
-def test_real_registry_has_the_three_datasets() -> None:
+def test_real_registry_is_well_formed() -> None:
+    """Structural facts of the real registry that hold for any dataset it may list."""
     reg = load_registry(REGISTRY)
-    assert {"khaki_soybean", "census_county_adjacency", "census_county_boundaries_2010"} <= reg.keys()
-    soy = reg["khaki_soybean"]
-    assert [f.name for f in soy.files] == ["soybean_data.npz", "Soybeans_Loc_ID.csv", "us_county_abbrev.txt"]
-    assert soy.file("Soybeans_Loc_ID.csv").mirror == "crop/Soybeans_Loc_ID.csv"
-    assert "Khaki" in soy.citation
-    shp = reg["census_county_boundaries_2010"]
-    assert sorted(Path(f.name).suffix for f in shp.files) == [".dbf", ".prj", ".shp", ".shx"]
-    for spec in reg.values():
+    assert reg
+    for ds_id, spec in reg.items():
+        assert re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", ds_id) and spec.id == ds_id
+        assert spec.title.strip() and spec.license.strip() and spec.citation.strip(), ds_id
+        assert spec.access.kind in {"public", "api_key", "unavailable"}
+        if spec.access.kind == "public":
+            assert spec.files, f"public dataset {ds_id} has no files"
+        if spec.access.kind == "api_key":
+            assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", spec.access.env_var)
+        if spec.access.kind == "unavailable":
+            assert spec.access.reason.strip()
         for f in spec.files:
-            assert f.url.startswith("https://raw.githubusercontent.com/gomes-lab/GNN-RNN/21622d1")
-            assert f.url.endswith("/" + f.name)
+            assert re.fullmatch(r"[0-9a-f]{64}", f.sha256), (ds_id, f.name)
+            assert "/" not in f.name and f.name not in {"", ".", ".."}
+            if spec.access.kind == "public":
+                assert f.url or f.mirror, (ds_id, f.name)
+            if f.url:
+                assert re.match(r"^(https?|ftp)://", f.url), (ds_id, f.url)
+            for m in f.members:
+                assert re.fullmatch(r"[0-9a-f]{64}", m.sha256), (ds_id, m.path)
+                assert check_member_path(m.path) is None, (ds_id, m.path)
 
 
 def test_valid_tmp_registry(tmp_path: Path) -> None:
     spec = load_registry(_write(tmp_path, GOOD_FILE, extra="    description: D\n"))["toy"]
     assert spec.description == "D"
-    assert spec.file("a.txt").sha256 == "ab" * 32
+    assert spec.file("a.txt").sha256 == SHA_A
+    assert spec.access == Access("public")
+    assert spec.file("a.txt").members == ()
 
 
 def test_unknown_file_name_lists_valid_names(tmp_path: Path) -> None:
@@ -53,24 +78,104 @@ def test_unknown_file_name_lists_valid_names(tmp_path: Path) -> None:
         spec.file("b.txt")
 
 
+def test_url_is_optional(tmp_path: Path) -> None:
+    spec = load_registry(_write(tmp_path, GOOD_FILE + NO_URL_FILE + "        mirror: x/b.bin\n"))["toy"]
+    assert spec.file("b.bin").url is None
+    assert spec.file("b.bin").mirror == "x/b.bin"
+    assert spec.file("a.txt").url == "http://127.0.0.1:1/a.txt"
+
+
+def test_archive_members_are_parsed_and_located(tmp_path: Path) -> None:
+    spec = load_registry(_write(tmp_path, GOOD_FILE + ARCHIVE_FILE))["toy"]
+    archive = spec.file("pack.zip")
+    assert archive.members == (MemberSpec("sub/one.csv", SHA_A), MemberSpec("two.csv", SHA_B))
+    assert spec.locate("sub/one.csv") == (archive, archive.members[0])
+    assert spec.locate("a.txt") == (spec.file("a.txt"), None)
+    with pytest.raises(DataError, match=r"no file or archive member 'three.csv'.*pack\.zip.*sub/one\.csv"):
+        spec.locate("three.csv")
+
+
+def test_access_forms(tmp_path: Path) -> None:
+    key = _write(tmp_path, NO_URL_FILE, extra="    access: {api_key: SOME_API_KEY, instructions: get one}\n")
+    assert load_registry(key)["toy"].access == Access("api_key", env_var="SOME_API_KEY", instructions="get one")
+    gone = _write(tmp_path, NO_URL_FILE, extra="    access:\n      unavailable: licensed,\n        by request only\n")
+    assert load_registry(gone)["toy"].access == Access("unavailable", reason="licensed, by request only")
+    public = _write(tmp_path, GOOD_FILE, extra="    access: public\n")
+    assert load_registry(public)["toy"].access.kind == "public"
+
+
+@pytest.mark.parametrize("access", ["{api_key: K_API}", "{unavailable: not public}"])
+def test_non_public_dataset_may_have_no_files(tmp_path: Path, access: str) -> None:
+    path = tmp_path / "datasets.yaml"
+    path.write_text(f"datasets:\n  toy:\n    title: T\n    license: L\n    citation: C\n    access: {access}\n")
+    assert load_registry(path)["toy"].files == ()
+    path.write_text(path.read_text() + "    files: []\n")
+    assert load_registry(path)["toy"].files == ()
+
+
 @pytest.mark.parametrize(
-    ("files", "pattern"),
+    ("files", "extra", "pattern"),
     [
-        (GOOD_FILE.replace("        mirror: x/a.txt\n", ""), "missing key.*mirror"),
-        (GOOD_FILE.replace("ab" * 32, "abc123"), "sha256 must be 64 hex"),
-        (GOOD_FILE.replace("ab" * 32, "g" * 64), "sha256 must be 64 hex"),
-        (GOOD_FILE.replace("ab" * 32, "1" * 64), "quote it"),
-        (GOOD_FILE + GOOD_FILE, "duplicate file names: a.txt"),
-        (GOOD_FILE.replace("x/a.txt", "../a.txt"), "relative to the mirror root"),
-        ("      []\n", "non-empty list"),
+        (GOOD_FILE.replace("        mirror: x/a.txt\n", ""), "", "missing key.*mirror"),
+        (GOOD_FILE.replace(SHA_A, "abc123"), "", "sha256 must be 64 hex"),
+        (GOOD_FILE.replace(SHA_A, "g" * 64), "", "sha256 must be 64 hex"),
+        (GOOD_FILE.replace(SHA_A, "1" * 64), "", "quote it"),
+        (GOOD_FILE + GOOD_FILE, "", "duplicate file names: a.txt"),
+        (GOOD_FILE.replace("x/a.txt", "../a.txt"), "", "relative to the mirror root"),
+        ("      []\n", "", "non-empty list"),
+        (NO_URL_FILE, "", "missing key.*mirror"),
+        (GOOD_FILE.replace("http://127.0.0.1:1/a.txt", "[1, 2]"), "", "url must be a string"),
+        (GOOD_FILE, "    access: private\n", "access must be 'public'"),
+        (GOOD_FILE, "    access: {token: X}\n", "access must be 'public'"),
+        (GOOD_FILE, "    access: {api_key: K, when: now}\n", "unknown key.*when"),
+        (GOOD_FILE, "    access: {api_key: not a var}\n", "environment variable"),
+        (GOOD_FILE, "    access: {unavailable: ''}\n", "reason"),
+        (GOOD_FILE, "    access: {unavailable: gone}\n", "no public URL; remove 'url'"),
+        (GOOD_FILE, "    acces: public\n", "unknown key.*acces"),
+        (ARCHIVE_FILE.replace("sub/one.csv", "../evil"), "", r"member path '\.\./evil' contains '\.\.'"),
+        (ARCHIVE_FILE.replace("sub/one.csv", "/etc/passwd"), "", "is absolute"),
+        (ARCHIVE_FILE.replace("sub/one.csv", "sub\\\\one.csv"), "", "backslash"),
+        (ARCHIVE_FILE.replace("sub/one.csv", "sub/./one.csv"), "", "empty or '.' component"),
+        (ARCHIVE_FILE.replace("sub/one.csv", "two.csv"), "", "duplicate archive member paths: two.csv"),
+        (GOOD_FILE + ARCHIVE_FILE.replace("sub/one.csv", "a.txt"), "", "'a.txt' clashes with the file or member"),
+        (GOOD_FILE + ARCHIVE_FILE.replace("sub/one.csv", "a.txt/x"), "", "'a.txt/x' clashes"),
+        (ARCHIVE_FILE.replace("sub/one.csv", "two.csv/x"), "", "'two.csv/x' clashes with the file or member 'two.csv'"),
+        (ARCHIVE_FILE.replace(SHA_A + "}", "abc}"), "", r"member #1 \(sub/one.csv\): sha256 must be 64 hex"),
+        (ARCHIVE_FILE.replace("{path: sub/one.csv, ", "{"), "", "member #1: missing key.*path"),
+        (ARCHIVE_FILE.split("        members:")[0] + "        members: []\n", "", "members must be a non-empty list"),
     ],
 )
-def test_malformed_registry_names_file_and_dataset(tmp_path: Path, files: str, pattern: str) -> None:
-    path = _write(tmp_path, files)
+def test_malformed_registry_names_file_and_dataset(tmp_path: Path, files: str, extra: str, pattern: str) -> None:
+    path = _write(tmp_path, files, extra=extra)
     with pytest.raises(DataError, match=pattern) as info:
         load_registry(path)
     assert str(path) in str(info.value)
     assert "'toy'" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("ds_id", ["Toy", "../up", "a/b", "_x", ".hidden", "'..'", "'.'", "'a b'"])
+def test_dataset_id_must_be_a_plain_name(tmp_path: Path, ds_id: str) -> None:
+    path = _write(tmp_path, GOOD_FILE, ds_id=ds_id)
+    with pytest.raises(DataError, match=r"dataset id must be a plain lower-case name") as info:
+        load_registry(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("ds_id", ["toy", "toy_2", "a.b-c", "0x"])
+def test_plain_dataset_ids_are_accepted(tmp_path: Path, ds_id: str) -> None:
+    assert ds_id in load_registry(_write(tmp_path, GOOD_FILE, ds_id=ds_id))
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [("a.csv", None), ("d/e/f.txt", None), ("", "is empty"), ("/abs", "is absolute"), ("C:/x", "is absolute"),
+     ("a/../b", "contains '..'"), ("..", "contains '..'"), ("a//b", "empty or '.'"), ("a/", "empty or '.'"),
+     ("a\\b", "backslash")],
+)
+def test_check_member_path(path: str, why: str | None) -> None:
+    result = check_member_path(path)
+    assert result is None if why is None else why in (result or "")
 
 
 def test_unparsable_and_missing_registry(tmp_path: Path) -> None:
@@ -85,10 +190,13 @@ def test_unparsable_and_missing_registry(tmp_path: Path) -> None:
         load_registry(tmp_path / "empty.yaml")
 
 
-def test_unknown_dataset_suggests_close_match() -> None:
+def test_unknown_dataset_suggests_close_match(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD_FILE, ds_id="toy_alpha")
+    path.write_text(path.read_text() + "  other_set:\n    title: T\n    license: L\n    citation: C\n    files:\n"
+                    + GOOD_FILE)
     with pytest.raises(DataError) as info:
-        get_dataset("khaki_soybeans", REGISTRY)
+        get_dataset("toy_alphas", path)
     msg = str(info.value)
-    assert "'khaki_soybeans'" in msg and "did you mean 'khaki_soybean'" in msg
-    assert "census_county_adjacency" in msg and str(REGISTRY) in msg
+    assert "'toy_alphas'" in msg and "did you mean 'toy_alpha'" in msg
+    assert "other_set" in msg and str(path) in msg
     assert "\n" not in msg
