@@ -24,17 +24,17 @@ validate(
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/crop.smk"
-
-
-wildcard_constraints:
-    seed=r"\d+",
-    year=r"\d{4}",
-    dataset="|".join(sorted(REGISTRY)),
-    method="|".join(sorted(METHODS)),
-    table="|".join(sorted(config["crop"]["tables"])),
+include: "workflow/rules/thesis.smk"
+include: "workflow/rules/targets.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+
+
+# `snakemake --cores 2 tables`: every thesis table of the configured domains (CSV, meta, report), no figures.
+rule tables:
+    input:
+        all_tables(),

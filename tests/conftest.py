@@ -38,8 +38,7 @@ def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.Com
     env = dict(os.environ)
     if (m := mirror_dir()) is not None:
         env["SEQSTRUCT_DATA_MIRROR"] = str(m)
-    return subprocess.run([str(exe), *args], cwd=workdir, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([str(exe), *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 SMOKE = "tests/config/smoke.yaml"

@@ -67,16 +67,34 @@ class LocalSlurm:
     def config(self) -> str:
         """The slurm.conf text (the single-node setup of ../shared/reference/environment.md)."""
         r = self.root
-        return "\n".join([
-            MARK, "ClusterName=seqstruct-test", f"SlurmctldHost={self.host}", "AuthType=auth/munge",
-            "SlurmUser=root", "SlurmdUser=root", "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none",
-            "JobAcctGatherType=jobacct_gather/none", "AccountingStorageType=accounting_storage/none",
-            "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core_Memory", "MpiDefault=none",
-            "ReturnToService=2", "GresTypes=gpu", f"StateSaveLocation={r}/state", f"SlurmdSpoolDir={r}/spool",
-            f"SlurmctldPidFile={r}/slurmctld.pid", f"SlurmdPidFile={r}/slurmd.pid",
-            f"SlurmctldLogFile={self.logs['slurmctld']}", f"SlurmdLogFile={self.logs['slurmd']}",
-            _node_line(self.host),
-            f"PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP", ""])
+        return "\n".join(
+            [
+                MARK,
+                "ClusterName=seqstruct-test",
+                f"SlurmctldHost={self.host}",
+                "AuthType=auth/munge",
+                "SlurmUser=root",
+                "SlurmdUser=root",
+                "ProctrackType=proctrack/linuxproc",
+                "TaskPlugin=task/none",
+                "JobAcctGatherType=jobacct_gather/none",
+                "AccountingStorageType=accounting_storage/none",
+                "SelectType=select/cons_tres",
+                "SelectTypeParameters=CR_Core_Memory",
+                "MpiDefault=none",
+                "ReturnToService=2",
+                "GresTypes=gpu",
+                f"StateSaveLocation={r}/state",
+                f"SlurmdSpoolDir={r}/spool",
+                f"SlurmctldPidFile={r}/slurmctld.pid",
+                f"SlurmdPidFile={r}/slurmd.pid",
+                f"SlurmctldLogFile={self.logs['slurmctld']}",
+                f"SlurmdLogFile={self.logs['slurmd']}",
+                _node_line(self.host),
+                f"PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP",
+                "",
+            ]
+        )
 
     def start(self, timeout: float = 60) -> None:
         """Install if needed, write the config, start the daemons and wait until the node is idle."""
@@ -106,8 +124,9 @@ class LocalSlurm:
 
     def job(self, job_id: str) -> dict[str, str]:
         """``scontrol show job`` fields of a job (finished jobs stay visible for MinJobAge, 300 s)."""
-        out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, check=True
+        ).stdout
         return dict(f.split("=", 1) for f in out.split() if "=" in f)
 
     def log_tail(self, lines: int = 20) -> str:
@@ -120,7 +139,7 @@ class LocalSlurm:
 
     def stop(self) -> None:
         """Stop the daemons this object started (by PID, newest first) and remove the config it wrote."""
-        for daemon, pid_file in reversed(self._started):
+        for _daemon, pid_file in reversed(self._started):
             try:
                 pid = int(pid_file.read_text().split()[0])
                 os.kill(pid, signal.SIGTERM)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
 from snakemake.utils import update_config
 
-from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
 from seqstruct.common.io import sha256_file
 
 BIN = Path(sys.executable).parent
@@ -29,9 +29,15 @@ RAW = "resources/raw/synthetic_crop"
 
 def sh(cwd: Path, *cmd: str, timeout: float = 600) -> str:
     """Run ``cmd`` (git, dvc, snakemake of this venv) in ``cwd``; its stdout+stderr; fails the test on error."""
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     if (m := mirror_dir()) is not None:
         env["SEQSTRUCT_DATA_MIRROR"] = str(m)
     res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -44,8 +50,7 @@ def dvc_project(dest: Path, config: dict | None = None) -> Path:
     """A git + DVC repository holding the workflow, dvc.yaml and ``config`` (default: the smoke config merged in)."""
     work = copy_workflow(dest)
     shutil.copytree(ROOT / "src/seqstruct", work / "src/seqstruct", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("dvc.yaml", ".gitignore", "resources/raw/.gitignore", ".dvcignore", ".dvc/config",
-                 ".dvc/.gitignore"):
+    for name in ("dvc.yaml", ".gitignore", "resources/raw/.gitignore", ".dvcignore", ".dvc/config", ".dvc/.gitignore"):
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, work / name)
     if config is None:
@@ -78,6 +83,11 @@ def test_stage_deps_and_params_exist() -> None:
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     (params,) = stage["params"]
     assert set(params["config/config.yaml"]) <= set(config)
+    # every setting that changes a result reruns the stage: the shared keys and every domain's key (each domain
+    # is a $ref to its own schema file), all but the registry path (config/datasets.yaml is a dependency)
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())["properties"]
+    domains = {k for k, v in schema.items() if "$ref" in v}
+    assert domains and set(params["config/config.yaml"]) == set(schema) - {"registry"}
     outs = {next(iter(o)): o[next(iter(o))] for o in stage["outs"]}
     assert all(o["persist"] for o in outs.values())
     assert outs["results/tables"]["cache"] is False  # tables are committed to git
@@ -119,8 +129,7 @@ def test_repro_runs_the_smoke_pipeline_and_then_nothing(pushed: tuple[Path, Path
 
 
 @pytest.mark.slow
-def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[Path, Path],
-                                                                   tmp_path: Path) -> None:
+def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[Path, Path], tmp_path: Path) -> None:
     work, _ = pushed
     clone = pull_clone(work, tmp_path / "clone")
     for folder in (RAW, "results/models", "results/data", "results/tables", "results/reports", "results/figures"):
@@ -132,8 +141,9 @@ def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[
 
 @pytest.mark.slow
 @pytest.mark.parametrize("where", ["project", "clone"])
-def test_param_change_reruns_the_stage_and_only_the_stale_jobs(pushed: tuple[Path, Path], tmp_path: Path,
-                                                               where: str) -> None:
+def test_param_change_reruns_the_stage_and_only_the_stale_jobs(
+    pushed: tuple[Path, Path], tmp_path: Path, where: str
+) -> None:
     """In the project that ran `dvc repro` (a hard-linked copy of it) and in a pulled clone."""
     if where == "clone":
         work = pull_clone(pushed[0], tmp_path / "clone")

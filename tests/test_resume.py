@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import SMOKE, snakemake
 
 pytestmark = pytest.mark.slow
@@ -34,8 +33,14 @@ def start_training(work: Path) -> subprocess.Popen[str]:
     res = snakemake(work, "results/data/crop/soybean.nc", "--cores", "1", *CONFIG)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     exe = Path(sys.executable).with_name("snakemake")
-    return subprocess.Popen([str(exe), f"{RUN}/metrics.json", "--cores", "1", *CONFIG], cwd=work, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [str(exe), f"{RUN}/metrics.json", "--cores", "1", *CONFIG],
+        cwd=work,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def checkpoint_epoch(work: Path) -> int:

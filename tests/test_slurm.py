@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, SMOKE, copy_workflow, snakemake
 from localslurm import LocalSlurm, unavailable
 
@@ -45,9 +44,14 @@ def site_profile(dest: Path) -> Path:
     profile["default-resources"].update(slurm_partition="debug", mem_mb=1000, cpus_per_task=1, runtime=10)
     for rule in ("train_crop", "select_crop"):
         profile["set-resources"][rule].update(slurm_partition="debug", mem_mb=1500, cpus_per_gpu=1)
-    profile.update({"seconds-between-status-checks": 2, "slurm-init-seconds-before-status-checks": 2,
-                    "slurm-keep-successful-logs": True,
-                    "latency-wait": 5})
+    profile.update(
+        {
+            "seconds-between-status-checks": 2,
+            "slurm-init-seconds-before-status-checks": 2,
+            "slurm-keep-successful-logs": True,
+            "latency-wait": 5,
+        }
+    )
     dest.mkdir(parents=True)
     (dest / "config.yaml").write_text(yaml.safe_dump(profile))
     return dest
@@ -57,8 +61,9 @@ def test_smoke_workflow_on_slurm_equals_local_run(cluster: LocalSlurm, smoke_run
     work = copy_workflow(tmp_path / "wf")
     profile = site_profile(tmp_path / "profile")
     # three methods of the smoke config are enough to see jobs, GPUs and outputs (each Slurm job costs ~20 s)
-    (work / "few.yaml").write_text("crop: {tables: {table2_1: [lasso_1y, cnn_rnn_5y, gnn_rnn_5y], "
-                                   "table2_2: [cnn_rnn_5y, gnn_rnn_5y]}}\n")
+    (work / "few.yaml").write_text(
+        "crop: {tables: {table2_1: [lasso_1y, cnn_rnn_5y, gnn_rnn_5y], table2_2: [cnn_rnn_5y, gnn_rnn_5y]}}\n"
+    )
     res = snakemake(work, "--profile", str(profile), "--configfile", SMOKE, "few.yaml", timeout=900)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:] + cluster.log_tail()
     assert "has been submitted with SLURM jobid" in res.stdout + res.stderr
@@ -80,4 +85,6 @@ def test_smoke_workflow_on_slurm_equals_local_run(cluster: LocalSlurm, smoke_run
     for path in runs:  # the same runs as in the local smoke run, to the byte
         rel = path.parent.relative_to(work)
         assert (work / rel / "predictions.csv").read_bytes() == (smoke_run / rel / "predictions.csv").read_bytes()
-        assert json.loads(path.read_text())["test"] == json.loads((smoke_run / rel / "metrics.json").read_text())["test"]
+        assert (
+            json.loads(path.read_text())["test"] == json.loads((smoke_run / rel / "metrics.json").read_text())["test"]
+        )

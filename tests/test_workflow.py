@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
+import xarray as xr
+import yaml
 from conftest import ROOT, SMOKE, mirror_dir, snakemake
-from seqstruct.crop.train import METHODS
+
+from seqstruct.common.config import merge_configs
+from seqstruct.crop.train import DETERMINISTIC, METHODS
 
 THESIS_METHODS = METHODS.values()
 
@@ -28,22 +31,54 @@ def test_dry_run(workdir: Path, config: list[str]) -> None:
     assert "train_crop" in res.stdout and "crop_table" in res.stdout
 
 
-def test_default_dry_run_plans_three_seeds_per_deep_model(workdir: Path) -> None:
-    res = snakemake(workdir, "-n", "--cores", "2", "--quiet", "rules")
-    counts = dict(line.split()[:2] for line in res.stdout.splitlines()
-                  if line.startswith(("train_crop ", "select_crop ", "fetch_raw ", "crop_maps ", "crop_table ")))
-    # 2 test years x (8 deep methods x 3 seeds + 3 deterministic x 1); one selection per method and year;
-    # maps for each test year; Tables 2.1 and 2.2
-    assert counts == {"fetch_raw": "8", "select_crop": "22", "train_crop": "54", "crop_maps": "2", "crop_table": "2"}
+def _planned(workdir: Path, *args: str) -> dict[str, int]:
+    """Job counts per rule of a dry run (``snakemake -n --quiet rules``)."""
+    res = snakemake(workdir, "-n", "--cores", "2", "--quiet", "rules", *args)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = (line.split() for line in res.stdout.splitlines())
+    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
+
+
+def _expected_crop_jobs(config: dict) -> dict[str, int]:
+    """What the crop config asks for: one selection per (method, test year), one training run per seed (the
+    first seed only for deterministic methods), one table per table name, maps per test year."""
+    crop, seeds = config["crop"], config["seeds"]
+    methods = sorted({m for ms in crop["tables"].values() for m in ms})
+    years = crop["test_years"]
+    runs = sum(len(seeds[:1] if m in DETERMINISTIC else seeds) for m in methods) * len(years)
+    return {
+        "select_crop": len(methods) * len(years),
+        "train_crop": runs,
+        "crop_table": len(crop["tables"]),
+        "crop_maps": len(years) if "gnn_rnn_5y" in crop["tables"].get("table2_1", []) else 0,
+    }
+
+
+def test_default_dry_run_plans_what_the_config_asks_for(workdir: Path) -> None:
+    counts = _planned(workdir)
+    config = merge_configs(ROOT / "config/config.yaml")
+    expected = _expected_crop_jobs(config)
+    assert {k: counts.get(k, 0) for k in expected} == expected
+    assert counts["scoreboard"] == 1 and counts["all"] == 1
+    files = {
+        f["name"]
+        for d in config["crop"]["datasets"]
+        for f in yaml.safe_load((ROOT / "config/datasets.yaml").read_text())["datasets"][d]["files"]
+    }
+    assert counts["fetch_raw"] == len(files)
 
 
 def test_numbers_given_on_the_command_line(workdir: Path) -> None:
     """Snakemake parses nested --config values as strings; the schema's numbers still come out as numbers."""
-    res = snakemake(workdir, "-n", "--cores", "2", "--quiet", "rules", "--config", "seeds=[0]",
-                    "crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}")
-    assert res.returncode == 0, res.stdout + res.stderr
-    counts = dict(line.split()[:2] for line in res.stdout.splitlines() if line.startswith("train_crop "))
-    assert counts == {"train_crop": "11"}  # one year x 11 methods x 1 seed
+    counts = _planned(workdir, "--config", "seeds=[0]", "crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}")
+    config = merge_configs(ROOT / "config/config.yaml")
+    config["seeds"], config["crop"]["test_years"] = [0], [2017]
+    assert counts["train_crop"] == _expected_crop_jobs(config)["train_crop"]  # one year, one seed
+
+
+def test_named_target_tables_makes_every_table_without_figures(workdir: Path) -> None:
+    counts = _planned(workdir, "--configfile", SMOKE, "tables")
+    assert counts["crop_table"] == 2 and "crop_figures" not in counts and "scoreboard" not in counts
 
 
 def test_config_typo_is_one_clear_error(workdir: Path) -> None:
@@ -65,8 +100,18 @@ def test_unknown_dataset_id_in_config(workdir: Path) -> None:
 def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     workdir = smoke_run  # the session's local smoke run (conftest.py)
     table = pd.read_csv(workdir / "results/tables/table2_1.csv")
-    assert list(table.columns) == ["crop", "test_year", "method", "rmse_mean", "rmse_std", "r2_mean", "r2_std",
-                                   "corr_mean", "corr_std", "n_seeds"]
+    assert list(table.columns) == [
+        "crop",
+        "test_year",
+        "method",
+        "rmse_mean",
+        "rmse_std",
+        "r2_mean",
+        "r2_std",
+        "corr_mean",
+        "corr_std",
+        "n_seeds",
+    ]
     assert list(table["method"]) == list(THESIS_METHODS)
     assert list(table["n_seeds"]) == [1, 1, 1] + [2] * 8  # the scikit-learn baselines are deterministic
     assert table[["rmse_mean", "r2_mean", "corr_mean"]].notna().all().all()
@@ -87,8 +132,9 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     assert early.set_index("method").loc["cnn 1y", "rmse_mean"] != table.set_index("method").loc["cnn 1y", "rmse_mean"]
     assert run["test_early"]["mask_after_week"] == 22 and run["early"]["weeks"] == list(range(13, 53))
     assert run["test_early"]["rmse"] != run["test"]["rmse"] and run["early"]["rmse"][-1] == run["test"]["rmse"]
-    assert "thesis corn 2018 (the thesis reports corn 2018 only)" in (
-        workdir / "results/reports/table2_2.md").read_text()
+    assert (
+        "thesis corn 2018 (the thesis reports corn 2018 only)" in (workdir / "results/reports/table2_2.md").read_text()
+    )
     for fig in ("table2_2_masking_week", "crop_map_gnn_rnn_5y_soybean_2018", "crop_scatter_gnn_rnn_5y_soybean_2018"):
         assert (workdir / f"results/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(workdir.rglob("*.tmp*")), "temporary files left behind"
@@ -109,7 +155,8 @@ def test_real_data_pipeline_small(workdir: Path) -> None:
         "  grids: {lasso_1y: {alpha: [0.01, 0.1]}, cnn_rnn_5y: &g {lr: [0.001], weight_decay: [0.0]}, gnn_rnn_5y: *g}\n"
         "  methods:\n"
         "    cnn_rnn_5y: &t {epochs: 1, batch_size: 128, weekly_channels: [8, 8, 8, 8], hidden: 8}\n"
-        "    gnn_rnn_5y: *t\n")
+        "    gnn_rnn_5y: *t\n"
+    )
     res = snakemake(workdir, "--cores", "2", "--configfile", str(cfg), timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     table = pd.read_csv(workdir / "results/tables/table2_1.csv")
@@ -119,9 +166,12 @@ def test_real_data_pipeline_small(workdir: Path) -> None:
     assert lasso["corr_mean"] > 0.5
     meta = json.loads((workdir / "results/tables/table2_1.meta.json").read_text())
     assert meta["datasets"]["khaki_soybean"]["soybean_data.npz"] == (
-        "64f6ded2d36f6a70cdda18c84996cbb9ca7ae0c9482533b9db776fd3cc9f0f28")
+        "64f6ded2d36f6a70cdda18c84996cbb9ca7ae0c9482533b9db776fd3cc9f0f28"
+    )
     metrics = json.loads((workdir / "results/models/crop/gnn_rnn_5y/soybean_2018/seed0/metrics.json").read_text())
-    assert metrics["test"]["n"] == 83 and metrics["val"]["n"] == 98  # 2018/2017 counties with a reported yield
+    with xr.open_dataset(workdir / "results/data/crop/soybean.nc", engine="h5netcdf") as ds:
+        reported = ds["yield"].notnull().sum("county").to_series()  # counties with a reported yield, per year
+    assert metrics["test"]["n"] == reported[2018] and metrics["val"]["n"] == reported[2017]
     # the maps draw the real county boundaries
     assert (workdir / "results/figures/crop_map_gnn_rnn_5y_soybean_2018.png").stat().st_size > 20_000
 
@@ -131,8 +181,11 @@ def test_report_holds_every_table_report_and_figure_with_captions(smoke_run: Pat
     """`snakemake --report`: every produced table, markdown report and figure, byte for byte, with its caption."""
     res = snakemake(smoke_run, "--report", "results/report.zip", "--configfile", SMOKE)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    produced = [p for pattern in ("tables/*.csv", "reports/*.md", "figures/*.png")
-                for p in sorted((smoke_run / "results").glob(pattern))]
+    produced = [
+        p
+        for pattern in ("tables/*.csv", "reports/*.md", "figures/*.png")
+        for p in sorted((smoke_run / "results").glob(pattern))
+    ]
     assert {p.suffix for p in produced} == {".csv", ".md", ".png"}
     with zipfile.ZipFile(smoke_run / "results/report.zip") as z:
         data = {Path(n).name: z.read(n) for n in z.namelist() if n.startswith("report/data/raw/")}

@@ -10,10 +10,9 @@ A bad argument or a missing or broken file ends with one ``error: ...`` line on 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
-from seqstruct.common.errors import InputError
+from seqstruct.common.errors import InputError, print_error
 from seqstruct.common.meta import format_meta, load_meta
 
 
@@ -21,14 +20,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = argparse.ArgumentParser(prog="seqstruct", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    prov = commands.add_parser("provenance", help="print what produced a table (its meta.json), readably",
-                               description="Print a table's meta.json readably: code commit, scale, seeds, "
-                                           "dataset checksums, package versions, settings and every run.")
+    prov = commands.add_parser(
+        "provenance",
+        help="print what produced a table (its meta.json), readably",
+        description="Print a table's meta.json readably: code commit, scale, seeds, "
+        "dataset checksums, package versions, settings and every run.",
+    )
     prov.add_argument("table", help="the table CSV, its .meta.json, or its name (e.g. table2_1)")
     args = parser.parse_args(argv)
     try:
         print(format_meta(load_meta(args.table)))
     except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print_error(e)
         return 2
     return 0

@@ -1,12 +1,33 @@
 # Chapter 2.1: crop yield (GNN-RNN and baselines), thesis Tables 2.1 and 2.2, Figures 2.4-2.9.
+# The chapter owns its wildcard constraints, helpers (crop_helpers.smk), rules and crop_targets() /
+# crop_tables() (see docs/adding-a-domain.md).
 
 
-# Tables and figures take seconds: on a cluster they run where Snakemake runs, not as Slurm jobs.
+include: "crop_helpers.smk"
+
+
+# The synthetic stand-in and the tables and figures take seconds: on a cluster they run where Snakemake runs.
 localrules:
+    synthesize_crop,
     crop_table,
     crop_figures,
     crop_early_figure,
     crop_maps,
+
+
+rule synthesize_crop:
+    output:
+        expand("resources/raw/synthetic_crop/{name}", name=CROP_SYNTHETIC_FILES),
+    log:
+        "logs/synthesize_crop.log",
+    benchmark:
+        "benchmarks/synthesize_crop.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        settings=lookup(dpath="crop/synthetic", within=config),
+    script:
+        "../scripts/synthesize_crop.py"
 
 
 rule prepare_crop:
@@ -18,6 +39,8 @@ rule prepare_crop:
         "logs/prepare_crop/{crop}.log",
     benchmark:
         "benchmarks/prepare_crop/{crop}.tsv"
+    wildcard_constraints:
+        **CROP_WILDCARDS,
     conda:
         CONDA_ENV
     script:
@@ -33,11 +56,13 @@ rule select_crop:
         "logs/select_crop/{method}/{crop}_{year}.log",
     benchmark:
         "benchmarks/select_crop/{method}/{crop}_{year}.tsv"
+    wildcard_constraints:
+        **CROP_WILDCARDS,
     conda:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=gpu_for,
+        gpu=gpu_unless(CROP_DETERMINISTIC),
     params:
         base=crop_method_settings,
         grid=crop_method_grid,
@@ -58,13 +83,15 @@ rule train_crop:
         "logs/train_crop/{method}/{crop}_{year}/seed{seed}.log",
     benchmark:
         "benchmarks/train_crop/{method}/{crop}_{year}/seed{seed}.tsv"
+    wildcard_constraints:
+        **CROP_WILDCARDS,
     conda:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=gpu_for,
+        gpu=gpu_unless(CROP_DETERMINISTIC),
     params:
-        early_week=config["crop"]["early_week"],
+        early_week=CROP["early_week"],
         ckpt="results/ckpt/crop/{method}/{crop}_{year}/seed{seed}",
     script:
         "../scripts/train_crop.py"
@@ -75,7 +102,7 @@ rule crop_table:
         metrics=crop_table_metrics,
         selections=crop_table_selections,
         raw=crop_table_raw,
-        data=f"results/data/crop/{config['crop']['crop']}.nc",
+        data=f"results/data/crop/{CROP['crop']}.nc",
         thesis="config/thesis/{table}.csv",
     output:
         table=report(
@@ -93,11 +120,13 @@ rule crop_table:
         "logs/crop_table/{table}.log",
     benchmark:
         "benchmarks/crop_table/{table}.tsv"
+    wildcard_constraints:
+        **CROP_WILDCARDS,
     conda:
         CONDA_ENV
     params:
         scale=config["scale"],
-        crop=config["crop"],
+        crop=CROP,
     script:
         "../scripts/crop_table.py"
 
@@ -122,6 +151,8 @@ rule crop_figures:
         "logs/crop_figures/{table}.log",
     benchmark:
         "benchmarks/crop_figures/{table}.tsv"
+    wildcard_constraints:
+        **CROP_WILDCARDS,
     conda:
         CONDA_ENV
     script:
@@ -139,10 +170,12 @@ rule crop_early_figure:
         ),
     log:
         "logs/crop_early_figure/table2_2.log",
+    benchmark:
+        "benchmarks/crop_early_figure/table2_2.tsv"
     conda:
         CONDA_ENV
     params:
-        early_week=config["crop"]["early_week"],
+        early_week=CROP["early_week"],
     script:
         "../scripts/crop_early_figure.py"
 
@@ -166,6 +199,10 @@ rule crop_maps:
         ),
     log:
         "logs/crop_maps/{method}_{crop}_{year}.log",
+    benchmark:
+        "benchmarks/crop_maps/{method}_{crop}_{year}.tsv"
+    wildcard_constraints:
+        **CROP_WILDCARDS,
     conda:
         CONDA_ENV
     script:

@@ -10,5 +10,6 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 setup_logging(snakemake.log[0])
-write_masking_figure([read_json(p) for p in snakemake.input.metrics], snakemake.output[0],
-                     early_week=int(snakemake.params.early_week))
+write_masking_figure(
+    [read_json(p) for p in snakemake.input.metrics], snakemake.output[0], early_week=int(snakemake.params.early_week)
+)

@@ -4,9 +4,8 @@ from typing import TYPE_CHECKING
 
 from seqstruct.common.io import read_json
 from seqstruct.common.logs import setup_logging
-from seqstruct.common.provenance import raw_checksums
-from seqstruct.common.tables import write_table
-from seqstruct.crop.report import TABLE_SPLIT, write_report
+from seqstruct.common.tables import table_meta, write_table
+from seqstruct.crop.report import METRICS, TABLE_SPLIT, comparison_spec, write_report
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -14,24 +13,28 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 crop = snakemake.params.crop
 table = snakemake.wildcards.table
+split = TABLE_SPLIT[table]
 selections = [read_json(p) for p in snakemake.input.selections]
+spec = comparison_spec(table, [crop["crop"]], crop["test_years"])
 write_table(
     snakemake.input.metrics,
     snakemake.output.table,
     keys=["crop", "test_year", "method"],
-    metrics=["rmse", "r2", "corr"],
-    split=TABLE_SPLIT[table],
-    meta={
-        "scale": snakemake.params.scale,
-        "source": crop["source"],
-        "datasets": raw_checksums(snakemake.input.raw),
-        "test_years": crop["test_years"],
-        "split": TABLE_SPLIT[table],
-        **({"early_week": crop["early_week"]} if TABLE_SPLIT[table] == "test_early" else {}),
-        "methods": {m: crop["methods"].get(m, {}) for m in crop["tables"][table]},
-        "grids": {m: crop["grids"].get(m, {}) for m in crop["tables"][table]},
-        "selected": {f"{s['method']} {s['test_year']}": s["chosen"] for s in selections},
-    },
+    metrics=list(METRICS),
+    split=split,
+    decimals=4,  # the thesis prints the crop tables with 4 decimals
+    meta=table_meta(
+        scale=snakemake.params.scale,
+        source=crop["source"],
+        raw=snakemake.input.raw,
+        methods={m: crop["methods"].get(m, {}) for m in crop["tables"][table]},
+        grids={m: crop["grids"].get(m, {}) for m in crop["tables"][table]},
+        selections=selections,
+        selection_label=("method", "test_year"),
+        test_years=crop["test_years"],
+        thesis=spec.to_json(),
+        **({"early_week": crop["early_week"]} if split == "test_early" else {}),
+    ),
 )
 write_report(
     snakemake.output.table,

@@ -10,8 +10,10 @@ import torch
 def pick_device(preferred: str | None = None) -> torch.device:
     """Return ``preferred`` or ``$SEQSTRUCT_DEVICE`` if given, else ``cuda`` when available, else ``cpu``.
 
-    Raises:
-        ValueError: when CUDA is asked for explicitly but is not available.
+    Raises
+    ------
+    ValueError
+        When CUDA is asked for explicitly but is not available.
     """
     name = preferred or os.environ.get("SEQSTRUCT_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)

@@ -8,3 +8,10 @@ a bug and keeps its traceback.
 
 class InputError(Exception):
     """Bad input from the user or a data source; the message is one line: file, problem, fix."""
+
+
+def print_error(exc: BaseException) -> None:
+    """Print ``exc`` as the one ``error: <message>`` line every seqstruct command ends with on bad input."""
+    import sys
+
+    print(f"error: {exc}", file=sys.stderr)

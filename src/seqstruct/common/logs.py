@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from seqstruct.common.errors import InputError
+from seqstruct.common.errors import InputError, print_error
 
 
 def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO) -> None:
@@ -26,8 +26,9 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
         handlers.append(logging.StreamHandler(stream))
     else:
         handlers.append(logging.StreamHandler(sys.stderr))
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers,
-                        force=True)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
+    )
     logging.captureWarnings(True)
     sys.excepthook = _excepthook
 
@@ -35,6 +36,6 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     """Print bad-input errors as one ``error:`` line; anything else (a bug) with its traceback."""
     if isinstance(exc, InputError):
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
     else:
         sys.__excepthook__(kind, exc, tb)

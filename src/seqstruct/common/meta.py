@@ -29,8 +29,29 @@ SHORT = 12  # hex digits shown of a checksum or of the table's commit
 #: run fields with a column of their own (any other field of a run is a table key and comes first)
 _RUN_FIELDS = (*RUN_KEYS, *RUN_PROVENANCE_KEYS)
 #: top-level keys printed in their own place; anything else is listed under "other"
-_SHOWN = {"table", "keys", "metrics", "created_utc", "host", "python", "platform", "git", "scale", "source", "seeds",
-          "test_years", "wall_time_seconds", "std", "datasets", "packages", "methods", "runs"}
+_SHOWN = {
+    "table",
+    "keys",
+    "metrics",
+    "directions",
+    "number_format",
+    "created_utc",
+    "host",
+    "python",
+    "platform",
+    "git",
+    "scale",
+    "source",
+    "split",
+    "seeds",
+    "wall_time_seconds",
+    "std",
+    "datasets",
+    "packages",
+    "methods",
+    "thesis",
+    "runs",
+}
 
 
 def missing_keys(meta: dict[str, Any]) -> list[str]:
@@ -41,8 +62,10 @@ def missing_keys(meta: dict[str, Any]) -> list[str]:
 def meta_path(target: str | Path) -> Path:
     """The meta.json of ``target``: a table CSV, a ``.meta.json``, or a bare table name (in ``TABLES_DIR``).
 
-    Raises:
-        InputError: for any other kind of path.
+    Raises
+    ------
+    InputError
+        For any other kind of path.
     """
     p = Path(target)
     if p.name.endswith(".meta.json"):
@@ -51,15 +74,18 @@ def meta_path(target: str | Path) -> Path:
         return p.with_suffix(".meta.json")
     if not p.suffix and p.parent == Path("."):
         return TABLES_DIR / f"{p.name}.meta.json"
-    raise InputError(f"{target}: not a table; give its CSV, its .meta.json or its name, e.g. "
-                     f"{TABLES_DIR / 'table2_1.csv'}")
+    raise InputError(
+        f"{target}: not a table; give its CSV, its .meta.json or its name, e.g. {TABLES_DIR / 'table2_1.csv'}"
+    )
 
 
 def load_meta(target: str | Path) -> dict[str, Any]:
     """Read the meta.json of ``target`` (see ``meta_path``).
 
-    Raises:
-        InputError: one line naming the file and the fix when it is missing, unreadable or not a JSON object.
+    Raises
+    ------
+    InputError
+        One line naming the file and the fix when it is missing, unreadable or not a JSON object.
     """
     path = meta_path(target)
     csv = path.with_name(path.name.removesuffix(".meta.json") + ".csv")
@@ -87,11 +113,11 @@ def format_meta(meta: dict[str, Any]) -> str:
         ("created", f"{meta.get('created_utc', '?')} on {meta.get('host', '?')}" + (f" ({env})" if env else "")),
         ("code", _commit(git.get("commit"), git.get("dirty"), SHORT)),
         ("training code", _training_code(git, runs)),
-        ("metrics", _join(meta.get("metrics"))),
+        ("metrics", _metrics(meta)),
         ("scale", meta.get("scale", "?")),
         ("source", meta.get("source", "?")),
+        ("split", meta.get("split", "?")),
         ("seeds", _join(meta.get("seeds"))),
-        ("test years", _join(meta.get("test_years"))),
         ("wall time", _wall_time(meta.get("wall_time_seconds"), len(runs))),
         ("std", meta.get("std", "?")),
     ]
@@ -120,18 +146,36 @@ def format_meta(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _metrics(meta: dict[str, Any]) -> str:
+    """The metrics with their directions (``rmse (lower)``) and the number format, as far as recorded."""
+    ways = meta.get("directions") or {}
+    text = _join([f"{m} ({ways[m]})" if m in ways else m for m in meta["metrics"]] if meta.get("metrics") else None)
+    return text + (f"; {meta['number_format']}" if meta.get("number_format") else "")
+
+
 def _runs_table(runs: list[dict[str, Any]], keys: list[str]) -> list[str]:
     """One aligned line per run, table ``keys`` first; ``?`` where a run did not record its provenance."""
     keys = list(dict.fromkeys([*keys, *(k for r in runs for k in r if k not in _RUN_FIELDS)]))
-    rows = [[*(k.replace("_", " ") for k in keys), "seed", "device", "seconds", "epochs", "host", "slurm job",
-             "commit"]]
+    rows = [
+        [*(k.replace("_", " ") for k in keys), "seed", "device", "seconds", "epochs", "host", "slurm job", "commit"]
+    ]
     for r in runs:
         known = r.get("host") is not None  # every run that recorded provenance recorded its host
         epochs = "-" if r.get("epochs_run") is None else f"{_value(r.get('best_epoch'))}/{r['epochs_run']}"
         seconds = "-" if r.get("seconds") is None else f"{r['seconds']:.1f}"
         slurm = r.get("slurm_job_id") or ("-" if known else "?")
-        rows.append([*(_value(r.get(k)) for k in keys), _value(r.get("seed")), _value(r.get("device")), seconds,
-                     epochs, r.get("host") or "?", str(slurm), _commit(r.get("commit"), r.get("dirty"), 7)])
+        rows.append(
+            [
+                *(_value(r.get(k)) for k in keys),
+                _value(r.get("seed")),
+                _value(r.get("device")),
+                seconds,
+                epochs,
+                r.get("host") or "?",
+                str(slurm),
+                _commit(r.get("commit"), r.get("dirty"), 7),
+            ]
+        )
     lines = _align(rows)
     if any(r.get("host") is None for r in runs):
         lines.append("  ? = not recorded (metrics.json written before runs recorded their provenance)")

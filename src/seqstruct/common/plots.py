@@ -14,11 +14,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from seqstruct.common.io import atomic_path  # noqa: E402
+from seqstruct.common.io import atomic_path
 
 
 def save_figure(fig: plt.Figure, out: str | Path) -> None:
@@ -28,34 +28,65 @@ def save_figure(fig: plt.Figure, out: str | Path) -> None:
     plt.close(fig)
 
 
-def plot_metric_vs_thesis(table: pd.DataFrame, thesis: pd.DataFrame, metric: str, panel: str, out: str | Path,
-                          thesis_panel: dict[Any, Any] | None = None, label: str | None = None) -> None:
+def plot_metric_vs_thesis(
+    table: pd.DataFrame,
+    thesis: pd.DataFrame,
+    metric: str,
+    panel: str,
+    out: str | Path,
+    thesis_panel: dict[Any, Any] | None = None,
+    label: str | None = None,
+    method_key: str = "method",
+) -> None:
     """Bars of ``<metric>_mean`` ± ``<metric>_std`` per method, one panel per value of ``panel``; the thesis
     value of the same method as a black diamond.
 
-    Args:
-        table: a thesis table as written by the pipeline (``method``, ``panel``, ``<metric>_mean/_std``).
-        thesis: the published numbers (``method``, ``panel``, ``<metric>``), e.g. config/thesis/table2_1.csv;
-            further key columns must already be filtered to the rows that match ``table``.
-        metric: the metric name, e.g. ``rmse``.
-        panel: the column that splits panels, e.g. ``test_year``.
-        out: the PNG path.
-        thesis_panel: maps a panel value of ``table`` to the thesis panel it stands for (default: the same).
-        label: y-axis label (default: ``metric``).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A thesis table as written by the pipeline (``method_key``, ``panel``, ``<metric>_mean/_std``).
+    thesis : pandas.DataFrame
+        The published numbers (``method_key``, ``panel``, ``<metric>``), e.g. config/thesis/table2_1.csv;
+        further key columns must already be filtered to the rows that match ``table``.
+    metric : str
+        The metric name, e.g. ``rmse``.
+    panel : str
+        The column that splits panels, e.g. ``test_year``.
+    out : path
+        The PNG path.
+    thesis_panel : dict, optional
+        Maps a panel value of ``table`` to the thesis panel it stands for (default: the same).
+    label : str, optional
+        y-axis label (default: ``metric``).
+    method_key : str
+        The column naming the bars (default ``method``).
     """
     panels = list(dict.fromkeys(table[panel]))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False, sharey=True)
     for ax, value in zip(axes[0], panels):
         rows = table[table[panel] == value]
         x = np.arange(len(rows))
-        ax.bar(x, rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"], capsize=4, color="tab:blue", alpha=0.8,
-               label="this run (mean ± std over seeds)")
+        ax.bar(
+            x,
+            rows[f"{metric}_mean"],
+            yerr=rows[f"{metric}_std"],
+            capsize=4,
+            color="tab:blue",
+            alpha=0.8,
+            label="this run (mean ± std over seeds)",
+        )
         ref_value = (thesis_panel or {}).get(value, value)
-        ref = thesis[thesis[panel] == ref_value].set_index("method")[metric]
-        known = [i for i, m in enumerate(rows["method"]) if m in ref.index]
-        ax.scatter(x[known], [ref[rows["method"].iloc[i]] for i in known], marker="D", color="black", zorder=3,
-                   label="thesis")
-        ax.set_xticks(x, rows["method"], rotation=30, ha="right")
+        ref = thesis[thesis[panel] == ref_value].set_index(method_key)[metric]
+        known = [i for i, m in enumerate(rows[method_key]) if m in ref.index]
+        ax.scatter(
+            x[known],
+            [ref[rows[method_key].iloc[i]] for i in known],
+            marker="D",
+            color="black",
+            zorder=3,
+            label="thesis",
+        )
+        ax.set_xticks(x, rows[method_key], rotation=30, ha="right")
         title = f"{panel.replace('_', ' ')} {value}" + (f" (thesis {ref_value})" if ref_value != value else "")
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
@@ -64,21 +95,27 @@ def plot_metric_vs_thesis(table: pd.DataFrame, thesis: pd.DataFrame, metric: str
     save_figure(fig, out)
 
 
-def plot_validation_curves(runs: Sequence[dict[str, Any]], panel: str, out: str | Path,
-                           label: str = "validation score") -> None:
-    """Validation score per epoch of every run that has a ``history``: one panel per (method, ``panel``)
-    value, one line per seed, a dot at the epoch chosen on validation (``best_epoch``).
+def plot_validation_curves(
+    runs: Sequence[dict[str, Any]],
+    panel: str,
+    out: str | Path,
+    label: str = "validation score",
+    method_key: str = "method",
+) -> None:
+    """Validation score per epoch of every run that has a ``history``: one panel per (``method_key``,
+    ``panel``) value, one line per seed, a dot at the epoch chosen on validation (``best_epoch``).
 
     Runs without a history (closed-form baselines) are left out; with none at all the figure says so.
     """
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in runs:
         if r.get("history"):
-            groups.setdefault((r["method"], r[panel]), []).append(r)
+            groups.setdefault((r[method_key], r[panel]), []).append(r)
     n = max(1, len(groups))
     cols = min(n, 3)
-    fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(4.2 * cols, 3.2 * ((n + cols - 1) // cols)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        (n + cols - 1) // cols, cols, figsize=(4.2 * cols, 3.2 * ((n + cols - 1) // cols)), squeeze=False
+    )
     flat = axes.ravel()
     for ax, ((method, value), group) in zip(flat, groups.items()):
         for r in sorted(group, key=lambda r: r["seed"]):
@@ -86,15 +123,14 @@ def plot_validation_curves(runs: Sequence[dict[str, Any]], panel: str, out: str 
             scores = [h["val_score"] for h in r["history"]]
             (line,) = ax.plot(epochs, scores, label=f"seed {r['seed']}")
             if r.get("best_epoch"):
-                ax.scatter([r["best_epoch"]], [scores[epochs.index(r["best_epoch"])]], color=line.get_color(),
-                           zorder=3)
+                ax.scatter([r["best_epoch"]], [scores[epochs.index(r["best_epoch"])]], color=line.get_color(), zorder=3)
         ax.set_title(f"{method}, {panel.replace('_', ' ')} {value}")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     if not groups:
         flat[0].text(0.5, 0.5, "no run has a training history", ha="center", va="center")
-    for ax in flat[max(1, len(groups)):]:
+    for ax in flat[max(1, len(groups)) :]:
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel(label)

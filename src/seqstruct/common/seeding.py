@@ -17,10 +17,13 @@ import torch
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     """Seed ``random``, numpy, torch (CPU and CUDA) and ask torch for deterministic kernels.
 
-    Args:
-        seed: the run's seed (the ``{seed}`` wildcard).
-        deterministic: also set ``torch.use_deterministic_algorithms(True, warn_only=True)`` and cuDNN flags,
-            so that the same seed on the same machine gives the same numbers.
+    Parameters
+    ----------
+    seed
+        The run's seed (the ``{seed}`` wildcard).
+    deterministic
+        Also set ``torch.use_deterministic_algorithms(True, warn_only=True)`` and cuDNN flags,
+        so that the same seed on the same machine gives the same numbers.
     """
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -19,10 +19,9 @@ def test_atomic_path_renames_on_success(tmp_path: Path) -> None:
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path) -> None:
     dest = tmp_path / "out.txt"
-    with pytest.raises(RuntimeError):
-        with atomic_path(dest) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), atomic_path(dest) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
 
 

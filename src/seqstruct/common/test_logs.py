@@ -5,7 +5,8 @@ from pathlib import Path
 SCRIPT = """
 import sys
 from seqstruct.common.logs import setup_logging
-from seqstruct.crop.raw import CropDataError
+from seqstruct.common.errors import InputError
+class DomainDataError(InputError): pass
 setup_logging({log!r})
 raise {exc}
 """
@@ -18,7 +19,7 @@ def _run(tmp_path: Path, exc: str) -> tuple[int, str]:
 
 
 def test_input_error_is_one_line(tmp_path: Path) -> None:
-    rc, text = _run(tmp_path, "CropDataError('x.npz: truncated; delete it and rerun')")
+    rc, text = _run(tmp_path, "DomainDataError('x.npz: truncated; delete it and rerun')")
     assert rc == 1
     assert text.strip() == "error: x.npz: truncated; delete it and rerun"
 

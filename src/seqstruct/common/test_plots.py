@@ -38,8 +38,14 @@ def markers(ax: plt.Axes) -> list[float]:
 
 
 def test_metric_vs_thesis_marks_the_known_methods(tmp_path: Path, captured: list[plt.Figure]) -> None:
-    table = pd.DataFrame({"method": ["a", "b", "new"] * 2, "year": [1] * 3 + [2] * 3,
-                          "rmse_mean": [0.5, 0.6, 0.7, 0.4, 0.5, 0.6], "rmse_std": [0, 0.1, 0.1, 0, 0.1, 0.1]})
+    table = pd.DataFrame(
+        {
+            "method": ["a", "b", "new"] * 2,
+            "year": [1] * 3 + [2] * 3,
+            "rmse_mean": [0.5, 0.6, 0.7, 0.4, 0.5, 0.6],
+            "rmse_std": [0, 0.1, 0.1, 0, 0.1, 0.1],
+        }
+    )
     thesis = pd.DataFrame({"method": ["a", "b", "a", "b"], "year": [1, 1, 3, 3], "rmse": [0.55, 0.65, 0.3, 0.2]})
     plots.plot_metric_vs_thesis(table, thesis, "rmse", "year", tmp_path / "f.png", thesis_panel={2: 3})
     assert (tmp_path / "f.png").read_bytes().startswith(PNG)

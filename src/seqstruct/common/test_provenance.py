@@ -7,8 +7,7 @@ import pytest
 from seqstruct.common.provenance import git_commit, run_provenance, utc_now
 
 
-def test_run_provenance_records_slurm_job_and_input_checksums(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_provenance_records_slurm_job_and_input_checksums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "prepared.nc"
     data.write_bytes(b"netcdf bytes")
     monkeypatch.setenv("SLURM_JOB_ID", "4242")
@@ -24,8 +23,9 @@ def test_run_provenance_records_slurm_job_and_input_checksums(tmp_path: Path,
 
 def test_git_commit_sees_uncommitted_changes(tmp_path: Path) -> None:
     def git(*args: str) -> None:
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True, capture_output=True
+        )
 
     git("init", "-q")
     (tmp_path / "a.txt").write_text("1")

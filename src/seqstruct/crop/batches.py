@@ -22,8 +22,12 @@ class SeqBatches:
 
     def __init__(self, data: CropTensors, years: list[int], batch_size: int, seed: int, history: int) -> None:
         self.data, self.batch_size, self.seed, self.history = data, batch_size, seed, history
-        pos = [(c, data.year_index(t)) for t in years for c in range(data.n_counties)
-               if not torch.isnan(data.y[c, data.year_index(t)])]
+        pos = [
+            (c, data.year_index(t))
+            for t in years
+            for c in range(data.n_counties)
+            if not torch.isnan(data.y[c, data.year_index(t)])
+        ]
         self.items = np.array(pos, dtype=np.int64).reshape(-1, 2)
 
     def __len__(self) -> int:
@@ -32,7 +36,7 @@ class SeqBatches:
     def __call__(self, epoch: int) -> Iterator[np.ndarray]:
         order = generator(self.seed, "seq-batches", epoch).permutation(len(self.items))
         for i in range(0, len(order), self.batch_size):
-            yield self.items[order[i:i + self.batch_size]]
+            yield self.items[order[i : i + self.batch_size]]
 
     def forward(self, model: torch.nn.Module, batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """(predictions, targets), both (B, history)."""
@@ -46,8 +50,9 @@ class GraphBatches:
     """Graph models: per training year (shuffled), the counties with a reported yield in shuffled chunks of
     ``batch_size`` seeds; each batch is the seeds' sampled computation graph (``NeighborSampler``)."""
 
-    def __init__(self, data: CropTensors, years: list[int], batch_size: int, seed: int, history: int,
-                 sampler: NeighborSampler) -> None:
+    def __init__(
+        self, data: CropTensors, years: list[int], batch_size: int, seed: int, history: int, sampler: NeighborSampler
+    ) -> None:
         self.data, self.years, self.batch_size, self.seed = data, years, batch_size, seed
         self.history, self.sampler = history, sampler
         self.labelled = {t: np.flatnonzero(~torch.isnan(data.y[:, data.year_index(t)]).cpu().numpy()) for t in years}
@@ -60,11 +65,12 @@ class GraphBatches:
         for t in rng.permutation(self.years):
             seeds = rng.permutation(self.labelled[int(t)])
             for i in range(0, len(seeds), self.batch_size):
-                blocks = self.sampler.sample(seeds[i:i + self.batch_size], rng)
+                blocks = self.sampler.sample(seeds[i : i + self.batch_size], rng)
                 yield int(t), blocks.nodes, blocks.edges, blocks.n_seeds
 
-    def forward(self, model: torch.nn.Module, batch: tuple[int, np.ndarray, list[torch.Tensor], int]
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, model: torch.nn.Module, batch: tuple[int, np.ndarray, list[torch.Tensor], int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(predictions, targets) of the batch's seeds, both (n_seeds, history)."""
         year, nodes, edges, n_seeds = batch
         d, dev = self.data, self.data.y.device
@@ -80,6 +86,8 @@ def predict(model: torch.nn.Module, d: CropTensors, year: int, history: int, chu
     w = d.window(year, history)
     if getattr(model, "graph", False):
         return model(d.weekly[:, w], d.soil[:, w], d.extra[:, w], d.edge_index)[:, -1].cpu().numpy()
-    preds = [model(d.weekly[i:i + chunk, w], d.soil[i:i + chunk, w], d.extra[i:i + chunk, w])[:, -1]
-             for i in range(0, d.n_counties, chunk)]
+    preds = [
+        model(d.weekly[i : i + chunk, w], d.soil[i : i + chunk, w], d.extra[i : i + chunk, w])[:, -1]
+        for i in range(0, d.n_counties, chunk)
+    ]
     return torch.cat(preds).cpu().numpy()

@@ -19,7 +19,6 @@ import multiprocessing as mp
 import resource
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -47,15 +46,26 @@ def _measure(method: str, data: str, test_year: int, params: dict[str, Any], que
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         m = run(method, data, test_year, 0, params, tmp, threads=1, evaluate_test=False)
-    queue.put({"method": m["method"], "slug": method, "device": m["device"], "epochs": m["epochs_run"],
-               "batches_per_epoch": m["batches_per_epoch"], "seconds_per_epoch": m["train_seconds"] / m["epochs_run"],
-               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               "cuda_peak_mb": m.get("cuda_max_memory_mb"), "batch_size": m["config"]["deep"]["batch_size"],
-               "hidden": m["config"]["model"]["hidden"], "fanouts": m["config"]["deep"]["fanouts"]})
+    queue.put(
+        {
+            "method": m["method"],
+            "slug": method,
+            "device": m["device"],
+            "epochs": m["epochs_run"],
+            "batches_per_epoch": m["batches_per_epoch"],
+            "seconds_per_epoch": m["train_seconds"] / m["epochs_run"],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cuda_peak_mb": m.get("cuda_max_memory_mb"),
+            "batch_size": m["config"]["deep"]["batch_size"],
+            "hidden": m["config"]["model"]["hidden"],
+            "fanouts": m["config"]["deep"]["fanouts"],
+        }
+    )
 
 
-def benchmark(data: str, config: dict[str, Any], epochs: int, test_year: int,
-              methods: tuple[str, ...] = ARCHITECTURES) -> pd.DataFrame:
+def benchmark(
+    data: str, config: dict[str, Any], epochs: int, test_year: int, methods: tuple[str, ...] = ARCHITECTURES
+) -> pd.DataFrame:
     """One row per deep method: seconds per epoch, peak memory, the settings that matter for speed."""
     ctx = mp.get_context("spawn")
     rows = []
@@ -68,8 +78,14 @@ def benchmark(data: str, config: dict[str, Any], epochs: int, test_year: int,
         if proc.exitcode != 0:
             raise RuntimeError(f"benchmark of {method} failed (exit code {proc.exitcode}); see the log above")
         rows.append(queue.get())
-        log.info("[%d/%d] %s: %.2f s/epoch, peak RSS %.0f MB", i, len(methods), method,
-                 rows[-1]["seconds_per_epoch"], rows[-1]["peak_rss_mb"])
+        log.info(
+            "[%d/%d] %s: %.2f s/epoch, peak RSS %.0f MB",
+            i,
+            len(methods),
+            method,
+            rows[-1]["seconds_per_epoch"],
+            rows[-1]["peak_rss_mb"],
+        )
     table = pd.DataFrame(rows)
     if "cnn_rnn_5y" in set(table["slug"]):
         ref = table.set_index("slug").loc["cnn_rnn_5y", "seconds_per_epoch"]

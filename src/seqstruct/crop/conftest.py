@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 import xarray as xr
 
-
 #: settings that make the deep crop models tiny and fast (tests only)
-TINY_DEEP = {"epochs": 3, "lr": 1e-3, "batch_size": 8, "weekly_channels": [4, 4, 4, 4], "soil_channels": [4, 4, 4],
-             "hidden": 8, "head_hidden": 4, "scheduler": "none"}
+TINY_DEEP = {
+    "epochs": 3,
+    "lr": 1e-3,
+    "batch_size": 8,
+    "weekly_channels": [4, 4, 4, 4],
+    "soil_channels": [4, 4, 4],
+    "hidden": 8,
+    "head_hidden": 4,
+    "scheduler": "none",
+}
 
 
 def tiny_prepared(n_side: int = 3, years: range = range(1990, 2004), seed: int = 0) -> xr.Dataset:
@@ -25,8 +32,12 @@ def tiny_prepared(n_side: int = 3, years: range = range(1990, 2004), seed: int =
     observed = np.ones((n, y), bool)
     observed[0, 3] = observed[4, -1] = False
     yld[~observed] = np.nan
-    edges = [(i, j) for i in range(n) for j in range(n)
-             if i != j and abs(i // n_side - j // n_side) + abs(i % n_side - j % n_side) == 1]
+    edges = [
+        (i, j)
+        for i in range(n)
+        for j in range(n)
+        if i != j and abs(i // n_side - j // n_side) + abs(i % n_side - j % n_side) == 1
+    ]
     return xr.Dataset(
         {
             "yield": (("county", "year"), yld),
@@ -36,9 +47,15 @@ def tiny_prepared(n_side: int = 3, years: range = range(1990, 2004), seed: int =
             "observed": (("county", "year"), observed),
             "edge_index": (("pair", "edge"), np.array(edges, dtype=np.int64).T),
         },
-        coords={"county": np.arange(17001, 17001 + 2 * n, 2), "year": np.array(years), "week": np.arange(1, 53),
-                "weekly_var": ["a", "b"], "soil_var": ["s0", "s1", "s2"], "depth": np.arange(1, 7),
-                "extra_var": ["e0", "e1"]},
+        coords={
+            "county": np.arange(17001, 17001 + 2 * n, 2),
+            "year": np.array(years),
+            "week": np.arange(1, 53),
+            "weekly_var": ["a", "b"],
+            "soil_var": ["s0", "s1", "s2"],
+            "depth": np.arange(1, 7),
+            "extra_var": ["e0", "e1"],
+        },
         attrs={"crop": "soybean"},
     )
 

@@ -94,13 +94,17 @@ def read_adjacency(path: str | os.PathLike[str]) -> tuple[np.ndarray, dict[int, 
                 neigh = _county(path, lineno, fields[2], fields[3], spellings)
             elif len(fields) == 4 and not fields[0].strip() and not fields[1].strip():
                 if current is None:
-                    raise CropDataError(f"{path}:{lineno}: continuation line before any county line; "
-                                        f"the file is not a Census adjacency file - re-fetch it")
+                    raise CropDataError(
+                        f"{path}:{lineno}: continuation line before any county line; "
+                        f"the file is not a Census adjacency file - re-fetch it"
+                    )
                 neigh = _county(path, lineno, fields[2], fields[3], spellings)
             else:
-                raise CropDataError(f"{path}:{lineno}: expected 4 tab-separated fields ('\"Name, ST\"', FIPS, "
-                                    f"'\"Neighbour, ST\"', FIPS; first two empty on continuation lines), got "
-                                    f"{len(fields)}: {one_line(line)[:80]!r}; re-fetch the file")
+                raise CropDataError(
+                    f"{path}:{lineno}: expected 4 tab-separated fields ('\"Name, ST\"', FIPS, "
+                    f"'\"Neighbour, ST\"', FIPS; first two empty on continuation lines), got "
+                    f"{len(fields)}: {one_line(line)[:80]!r}; re-fetch the file"
+                )
             if neigh != current:
                 pairs.add((current, neigh))
                 pairs.add((neigh, current))
@@ -109,10 +113,17 @@ def read_adjacency(path: str | os.PathLike[str]) -> tuple[np.ndarray, dict[int, 
     names = {fips: counts.most_common(1)[0][0] for fips, counts in spellings.items()}
     conflicts = {fips: sorted(counts) for fips, counts in spellings.items() if len(counts) > 1}
     if conflicts:
-        shown = "; ".join(f"{fips}: {names[fips]!r} (also {[n for n in v if n != names[fips]]})"
-                          for fips, v in list(conflicts.items())[:3])
-        log.warning("%s: %d FIPS codes are spelled more than one way; using the most frequent name: %s%s",
-                    path, len(conflicts), shown, " ..." if len(conflicts) > 3 else "")
+        shown = "; ".join(
+            f"{fips}: {names[fips]!r} (also {[n for n in v if n != names[fips]]})"
+            for fips, v in list(conflicts.items())[:3]
+        )
+        log.warning(
+            "%s: %d FIPS codes are spelled more than one way; using the most frequent name: %s%s",
+            path,
+            len(conflicts),
+            shown,
+            " ..." if len(conflicts) > 3 else "",
+        )
     fips = np.array(sorted(names), dtype=np.int64)
     return fips, names, sorted(pairs)
 
@@ -121,8 +132,9 @@ def _county(path: Path, lineno: int, name_field: str, fips_field: str, spellings
     name = name_field.strip().strip('"').strip()
     code = fips_field.strip()
     if not name or ", " not in name:
-        raise CropDataError(f"{path}:{lineno}: county name {name_field.strip()!r} is not of the form "
-                            f"'\"Name, ST\"'; re-fetch the file")
+        raise CropDataError(
+            f"{path}:{lineno}: county name {name_field.strip()!r} is not of the form '\"Name, ST\"'; re-fetch the file"
+        )
     if not code.isdigit() or len(code) > 5:
         raise CropDataError(f"{path}:{lineno}: FIPS {code!r} is not a 5-digit code; re-fetch the file")
     fips = int(code)
@@ -202,31 +214,42 @@ def county_geometry(shp_path: str | os.PathLike[str], fips: Iterable[int]) -> gp
     try:
         gdf = gpd.read_file(shp_path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises its own DataSourceError/DataLayerError hierarchy
-        raise CropDataError(f"{shp_path}: not a readable shapefile ({one_line(exc)}); check that its .shx/.dbf "
-                            f"are beside it or re-fetch it") from exc
+        raise CropDataError(
+            f"{shp_path}: not a readable shapefile ({one_line(exc)}); check that its .shx/.dbf "
+            f"are beside it or re-fetch it"
+        ) from exc
     if gdf.crs is None:
-        raise CropDataError(f"{shp_path}: no coordinate reference system (missing .prj beside it?); restore "
-                            f"{shp_path.with_suffix('.prj').name} or re-fetch the shapefile")
+        raise CropDataError(
+            f"{shp_path}: no coordinate reference system (missing .prj beside it?); restore "
+            f"{shp_path.with_suffix('.prj').name} or re-fetch the shapefile"
+        )
     for col in ("STATE", "COUNTY"):
         if col not in gdf.columns:
-            raise CropDataError(f"{shp_path}: missing field {col!r} (found {list(gdf.columns)}); expected a Census "
-                                f"county boundary file")
+            raise CropDataError(
+                f"{shp_path}: missing field {col!r} (found {list(gdf.columns)}); expected a Census county boundary file"
+            )
     try:
         codes = gdf["STATE"].astype(str).str.strip() + gdf["COUNTY"].astype(str).str.strip()
         gdf["FIPS"] = codes.astype(np.int64)
     except ValueError as exc:
-        raise CropDataError(f"{shp_path}: STATE/COUNTY fields are not numeric FIPS parts ({one_line(exc)}); "
-                            f"expected a Census county boundary file") from exc
+        raise CropDataError(
+            f"{shp_path}: STATE/COUNTY fields are not numeric FIPS parts ({one_line(exc)}); "
+            f"expected a Census county boundary file"
+        ) from exc
     dup = gdf["FIPS"].duplicated()
     if dup.any():
-        raise CropDataError(f"{shp_path}: FIPS {int(gdf['FIPS'][dup].iloc[0])} appears in more than one row; "
-                            f"expected one (multi)polygon per county")
+        raise CropDataError(
+            f"{shp_path}: FIPS {int(gdf['FIPS'][dup].iloc[0])} appears in more than one row; "
+            f"expected one (multi)polygon per county"
+        )
     wanted = np.asarray(list(fips), dtype=np.int64)
     gdf = gdf.set_index("FIPS", drop=False)
     missing = [int(f) for f in wanted if f not in gdf.index]
     if missing:
-        raise CropDataError(f"{shp_path}: {len(missing)} requested counties not in the file (e.g. FIPS "
-                            f"{missing[:5]}); use a boundary file of the same Census vintage as the adjacency file")
+        raise CropDataError(
+            f"{shp_path}: {len(missing)} requested counties not in the file (e.g. FIPS "
+            f"{missing[:5]}); use a boundary file of the same Census vintage as the adjacency file"
+        )
     return gdf.loc[wanted].reset_index(drop=True)
 
 

@@ -61,18 +61,29 @@ class Split:
 class CropTensors:
     """Standardised tensors of one split (counties N, years Y, all years <= test year).
 
-    Attributes:
-        weekly: (N, Y, C_w, W) weekly variables.
-        soil: (N, Y, C_s, D) soil variables by depth.
-        extra: (N, Y, E) scalar extras, the last one the previous-year mean yield.
-        y: (N, Y) standardised yield, NaN where not reported.
-        years: (Y,) calendar years.
-        edge_index: (2, n_edges) symmetric county graph (positions), no self loops.
-        fips: (N,) county ids.
-        y_mean, y_std: training-years yield statistics (bu/acre).
-        split: the split.
-        weekly_fill: (N, C_w, W) each county's mean standardised weekly features over the training years: the
-            value that replaces masked weeks in early prediction (``masked_after_week``).
+    Attributes
+    ----------
+    weekly : torch.Tensor
+        (N, Y, C_w, W) weekly variables.
+    soil : torch.Tensor
+        (N, Y, C_s, D) soil variables by depth.
+    extra : torch.Tensor
+        (N, Y, E) scalar extras, the last one the previous-year mean yield.
+    y : torch.Tensor
+        (N, Y) standardised yield, NaN where not reported.
+    years : numpy.ndarray
+        (Y,) calendar years.
+    edge_index : torch.Tensor
+        (2, n_edges) symmetric county graph (positions), no self loops.
+    fips : numpy.ndarray
+        (N,) county ids.
+    y_mean, y_std : float
+        Training-years yield statistics (bu/acre).
+    split : Split
+        The split.
+    weekly_fill : torch.Tensor
+        (N, C_w, W) each county's mean standardised weekly features over the training years: the value that
+        replaces masked weeks in early prediction (``masked_after_week``).
     """
 
     weekly: torch.Tensor
@@ -111,9 +122,15 @@ class CropTensors:
 
     def to(self, device: torch.device) -> CropTensors:
         """Move all tensors to ``device``."""
-        return replace(self, weekly=self.weekly.to(device), soil=self.soil.to(device), extra=self.extra.to(device),
-                       y=self.y.to(device), edge_index=self.edge_index.to(device),
-                       weekly_fill=self.weekly_fill.to(device))
+        return replace(
+            self,
+            weekly=self.weekly.to(device),
+            soil=self.soil.to(device),
+            extra=self.extra.to(device),
+            y=self.y.to(device),
+            edge_index=self.edge_index.to(device),
+            weekly_fill=self.weekly_fill.to(device),
+        )
 
     def flat_features(self, year: int) -> np.ndarray:
         """(N, F) single-year feature matrix (weekly, soil and extras flattened) for the shallow baselines."""
@@ -147,8 +164,10 @@ def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
     years = ds["year"].values.astype(int)
     for need in (split.val_year, split.test_year):
         if need not in years:
-            raise CropDataError(f"year {need} needed by test year {split.test_year} is not in the data "
-                                f"({years.min()}-{years.max()}); choose another crop.test_years entry")
+            raise CropDataError(
+                f"year {need} needed by test year {split.test_year} is not in the data "
+                f"({years.min()}-{years.max()}); choose another crop.test_years entry"
+            )
     ds = ds.sel(year=ds["year"] <= split.test_year)
     years = ds["year"].values.astype(int)
     observed = ds["observed"].values.astype(bool)
@@ -177,17 +196,28 @@ def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
     f32 = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
     fill = groups["weekly"][:, train].mean(axis=1)  # (N, C_w, W) per-county training-years mean
     return CropTensors(
-        weekly=f32(groups["weekly"]), soil=f32(groups["soil"]), extra=f32(groups["extra"]),
-        y=f32((y - y_mean) / y_std), years=years,
+        weekly=f32(groups["weekly"]),
+        soil=f32(groups["soil"]),
+        extra=f32(groups["extra"]),
+        y=f32((y - y_mean) / y_std),
+        years=years,
         edge_index=torch.as_tensor(ds["edge_index"].values, dtype=torch.long),
-        fips=ds["county"].values.astype(np.int64), y_mean=y_mean, y_std=y_std, split=split, weekly_fill=f32(fill),
+        fips=ds["county"].values.astype(np.int64),
+        y_mean=y_mean,
+        y_std=y_std,
+        split=split,
+        weekly_fill=f32(fill),
     )
 
 
 def _previous_year_mean(y: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """(Y,) mean yield over the counties reporting in the previous year; NaN for the first year."""
-    means = np.array([np.nanmean(np.where(observed[:, j], y[:, j], np.nan)) if observed[:, j].any() else np.nan
-                      for j in range(y.shape[1])])
+    means = np.array(
+        [
+            np.nanmean(np.where(observed[:, j], y[:, j], np.nan)) if observed[:, j].any() else np.nan
+            for j in range(y.shape[1])
+        ]
+    )
     prev = np.full_like(means, np.nan)
     prev[1:] = means[:-1]
     if np.isnan(prev[1:]).any():

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+
 @dataclass(frozen=True)
 class CropModelConfig:
     """Architecture of the crop models (defaults: the thesis GNN-RNN run, methods.md §1.6)."""
@@ -31,12 +32,17 @@ class CropModelConfig:
 
 
 class _ConvEncoder(nn.Module):
-    """A Conv1d stack ``convs`` followed by ``fc`` + ReLU on the flattened output (subclasses build both)."""
+    """A Conv1d stack ``convs`` followed by ``fc`` + ReLU on the flattened output (subclasses build both).
+
+    Subclasses call :meth:`reset_parameters` at the end of their ``__init__``, so the construction-time
+    initialisation is torch's default followed by one reset (the draw order the committed results depend on).
+    """
 
     convs: nn.Sequential
     fc: nn.Linear
 
     def reset_parameters(self) -> None:
+        """Re-initialise every Conv1d and Linear layer (torch's default initialisation)."""
         for m in self.modules():
             if isinstance(m, (nn.Conv1d, nn.Linear)):
                 m.reset_parameters()
@@ -50,8 +56,22 @@ class WeeklyCNN(_ConvEncoder):
 
     Valid padding; the first kernel is 9 wide, the others 3 (52 weeks -> 44 -> 22 -> 20 -> 10 -> 8 -> 4 -> 2 -> 1).
 
-    Shapes:
-        input (B, C, W) -> output (B, out)
+    Parameters
+    ----------
+    in_channels : int
+        Weekly variables ``C``.
+    n_weeks : int
+        Weeks ``W`` per variable.
+    channels : tuple of int
+        Conv1d widths, one conv + pool stage each.
+    out : int
+        Width of the output Linear.
+
+    Shapes
+    ------
+    input : (B, C, W)
+        One year of weekly variables per sample.
+    output : (B, out)
     """
 
     def __init__(self, in_channels: int, n_weeks: int, channels: tuple[int, ...], out: int) -> None:
@@ -70,10 +90,25 @@ class WeeklyCNN(_ConvEncoder):
 
 
 class WeeklyRNN(nn.Module):
-    """LSTM or GRU over the weeks of a year (variables as features); the last hidden state -> Linear + ReLU.
+    r"""LSTM or GRU over the weeks of a year (variables as features); the last hidden state -> Linear + ReLU:
+    :math:`f(x) = \mathrm{ReLU}(\mathrm{Linear}(h_W))` with :math:`h_w = \mathrm{RNN}(x_{:,w}, h_{w-1})`.
 
-    Shapes:
-        input (B, C, W) -> output (B, out)
+    Parameters
+    ----------
+    in_channels : int
+        Weekly variables ``C`` (the RNN's input size).
+    cell : str
+        ``"lstm"`` or ``"gru"``.
+    hidden : int
+        Hidden size of the RNN.
+    out : int
+        Width of the output Linear.
+
+    Shapes
+    ------
+    input : (B, C, W)
+        One year of weekly variables per sample.
+    output : (B, out)
     """
 
     def __init__(self, in_channels: int, cell: str, hidden: int, out: int) -> None:
@@ -84,6 +119,11 @@ class WeeklyRNN(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         h, _ = self.rnn(x.transpose(1, 2))  # (B, W, hidden)
         return torch.relu(self.fc(h[:, -1]))
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the RNN and the output Linear."""
+        self.rnn.reset_parameters()
+        self.fc.reset_parameters()
 
 
 def rnn_cell(cell: str) -> type[nn.LSTM] | type[nn.GRU]:
@@ -98,8 +138,22 @@ class SoilCNN(_ConvEncoder):
     r"""1-D CNN over soil depths: kernels 3, 3, 2 with ReLU; an avg-pool 2 after the first conv when there are
     more than 6 depths (10 depths: 10 -> 8 -> 4 -> 2 -> 1; 6 depths: 6 -> 4 -> 2 -> 1), then Linear + ReLU.
 
-    Shapes:
-        input (B, C, D) -> output (B, out)
+    Parameters
+    ----------
+    in_channels : int
+        Soil variables ``C``.
+    n_depths : int
+        Depths ``D`` per variable.
+    channels : tuple of int
+        Conv1d widths (kernels 3, ..., 3, 2, each capped at the remaining length).
+    out : int
+        Width of the output Linear.
+
+    Shapes
+    ------
+    input : (B, C, D)
+        One soil profile per sample.
+    output : (B, out)
     """
 
     def __init__(self, in_channels: int, n_depths: int, channels: tuple[int, ...], out: int) -> None:
@@ -119,10 +173,28 @@ class SoilCNN(_ConvEncoder):
 
 
 class YearEncoder(nn.Module):
-    r"""Per-year encoder :math:`f(x_{c,t}) = [\mathrm{CNN}_w(x^w);\ \mathrm{CNN}_s(x^s);\ x^e]`.
+    r"""Per-year encoder :math:`f(x_{c,t}) = [\mathrm{CNN}_w(x^w);\ \mathrm{CNN}_s(x^s);\ x^e]` (the weekly
+    CNN is a weekly LSTM/GRU when ``cfg.weekly_encoder`` says so).
 
-    Shapes:
-        weekly (B, C_w, W), soil (B, C_s, D), extra (B, E) -> (B, weekly_out + soil_out + E)
+    Parameters
+    ----------
+    shapes : dict
+        Per-sample shapes of one year: ``weekly`` (C_w, W), ``soil`` (C_s, D), ``extra`` (E,).
+    cfg : CropModelConfig
+        Architecture.
+
+    Attributes
+    ----------
+    out_dim : int
+        Width of the encoding, ``weekly_out + soil_out + E``.
+
+    Shapes
+    ------
+    weekly : (B, C_w, W)
+    soil : (B, C_s, D)
+    extra : (B, E)
+    output : (B, out_dim)
+        :meth:`encode_years` maps (B, T, ...) stacks to (B, T, out_dim).
     """
 
     def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
@@ -130,7 +202,7 @@ class YearEncoder(nn.Module):
         c_w, n_w = shapes["weekly"]
         c_s, n_d = shapes["soil"]
         (n_e,) = shapes["extra"]
-        self.weekly: nn.Module
+        self.weekly: WeeklyCNN | WeeklyRNN
         if cfg.weekly_encoder == "cnn":
             self.weekly = WeeklyCNN(c_w, n_w, cfg.weekly_channels, cfg.weekly_out)
         elif cfg.weekly_encoder in ("lstm", "gru"):
@@ -139,6 +211,11 @@ class YearEncoder(nn.Module):
             raise ValueError(f"unknown weekly_encoder {cfg.weekly_encoder!r}; expected 'cnn', 'lstm' or 'gru'")
         self.soil = SoilCNN(c_s, n_d, cfg.soil_channels, cfg.soil_out)
         self.out_dim = cfg.weekly_out + cfg.soil_out + n_e
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the weekly and the soil encoder."""
+        self.weekly.reset_parameters()
+        self.soil.reset_parameters()
 
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor) -> Tensor:
         return torch.cat([self.weekly(weekly), self.soil(soil), extra], dim=-1)

@@ -21,20 +21,34 @@ from dataclasses import dataclass
 class ColumnLayout:
     """Where each quantity lives in a raw county-year array.
 
-    Attributes:
-        name: short identifier, stored in the prepared dataset's ``layout`` attribute.
-        n_columns: total number of columns; checked against the blocks below.
-        id_col: column of the county id (``loc_ID`` for the Khaki data, FIPS for a FIPS-keyed file).
-        year_col: column of the calendar year.
-        yield_col: column of the yield (bushels per acre).
-        weekly_start: first column of the weekly block.
-        weekly_vars: names of the weekly variables, in stored order.
-        n_weeks: weeks per weekly variable.
-        soil_start: first column of the soil block.
-        soil_vars: names of the soil variables, in stored order.
-        n_depths: depths per soil variable.
-        extra_start: first column of the scalar extras.
-        extra_vars: names of the scalar extras, in stored order (one column each).
+    Attributes
+    ----------
+    name : str
+        Short identifier, stored in the prepared dataset's ``layout`` attribute.
+    n_columns : int
+        Total number of columns; checked against the blocks below.
+    id_col : int
+        Column of the county id (``loc_ID`` for the Khaki data, FIPS for a FIPS-keyed file).
+    year_col : int
+        Column of the calendar year.
+    yield_col : int
+        Column of the yield (bushels per acre).
+    weekly_start : int
+        First column of the weekly block.
+    weekly_vars : tuple of str
+        Names of the weekly variables, in stored order.
+    n_weeks : int
+        Weeks per weekly variable.
+    soil_start : int
+        First column of the soil block.
+    soil_vars : tuple of str
+        Names of the soil variables, in stored order.
+    n_depths : int
+        Depths per soil variable.
+    extra_start : int
+        First column of the scalar extras.
+    extra_vars : tuple of str
+        Names of the scalar extras, in stored order (one column each).
     """
 
     name: str
@@ -53,8 +67,11 @@ class ColumnLayout:
 
     def __post_init__(self) -> None:
         spans = sorted(
-            [(self.id_col, self.id_col + 1, "id"), (self.year_col, self.year_col + 1, "year"),
-             (self.yield_col, self.yield_col + 1, "yield")]
+            [
+                (self.id_col, self.id_col + 1, "id"),
+                (self.year_col, self.year_col + 1, "year"),
+                (self.yield_col, self.yield_col + 1, "yield"),
+            ]
             + [
                 (self.weekly_slice().start, self.weekly_slice().stop, "weekly"),
                 (self.soil_slice().start, self.soil_slice().stop, "soil"),
@@ -65,8 +82,10 @@ class ColumnLayout:
             if start < stop:
                 raise ValueError(f"layout {self.name!r}: blocks {a!r} and {b!r} overlap")
         if spans[0][0] < 0 or spans[-1][1] > self.n_columns:
-            raise ValueError(f"layout {self.name!r}: blocks span columns {spans[0][0]}..{spans[-1][1] - 1}, "
-                             f"outside 0..{self.n_columns - 1}")
+            raise ValueError(
+                f"layout {self.name!r}: blocks span columns {spans[0][0]}..{spans[-1][1] - 1}, "
+                f"outside 0..{self.n_columns - 1}"
+            )
         for label, names in (("weekly", self.weekly_vars), ("soil", self.soil_vars), ("extra", self.extra_vars)):
             if len(set(names)) != len(names):
                 raise ValueError(f"layout {self.name!r}: duplicate {label} variable names")

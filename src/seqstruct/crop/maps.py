@@ -29,17 +29,24 @@ YIELD_CMAP = "viridis"
 def mean_predictions(paths: Sequence[str | Path], split: str = "test") -> pd.DataFrame:
     """Average the ``predictions.csv`` of several seeds of one run.
 
-    Args:
-        paths: the seeds' ``predictions.csv`` files (columns ``split, fips, year, y_true, y_pred``).
-        split: the split to keep (``"test"`` or ``"val"``).
+    Parameters
+    ----------
+    paths : sequence of path-like
+        The seeds' ``predictions.csv`` files (columns ``split, fips, year, y_true, y_pred``).
+    split : str
+        The split to keep (``"test"`` or ``"val"``).
 
-    Returns:
+    Returns
+    -------
+    pandas.DataFrame
         One row per ``(fips, year)`` predicted by at least one seed, sorted: ``fips``, ``year``, ``y_true``,
         ``y_pred`` (mean over the seeds that predict it) and ``n_seeds``.
 
-    Raises:
-        ValueError: no paths; a file lacks a column, has no row of ``split`` or lists a county-year twice; or two
-            files disagree on ``y_true`` of the same county-year (the message names the files).
+    Raises
+    ------
+    ValueError
+        No paths; a file lacks a column, has no row of ``split`` or lists a county-year twice; or two files
+        disagree on ``y_true`` of the same county-year (the message names the files).
     """
     if not paths:
         raise ValueError("mean_predictions: no predictions.csv files given")
@@ -48,8 +55,10 @@ def mean_predictions(paths: Sequence[str | Path], split: str = "test") -> pd.Dat
         df = pd.read_csv(path)
         missing = [c for c in PRED_COLUMNS if c not in df.columns]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {missing} (found {list(df.columns)}); expected a "
-                             f"predictions.csv with columns {list(PRED_COLUMNS)}")
+            raise ValueError(
+                f"{path}: missing column(s) {missing} (found {list(df.columns)}); expected a "
+                f"predictions.csv with columns {list(PRED_COLUMNS)}"
+            )
         df = df[df["split"] == split]
         if df.empty:
             raise ValueError(f"{path}: no rows with split == {split!r}")
@@ -61,11 +70,14 @@ def mean_predictions(paths: Sequence[str | Path], split: str = "test") -> pd.Dat
     bad = ~np.isclose(both["y_true"], first["y_true"], rtol=0, atol=1e-6, equal_nan=True)
     if bad.any():
         row = both[bad].iloc[0]
-        raise ValueError(f"{row['file']}: y_true {row['y_true']} of county {row['fips']} year {row['year']} differs "
-                         f"from {first['y_true'][bad].iloc[0]} in {first['file'][bad].iloc[0]}; the seeds must "
-                         f"come from the same data")
-    out = both.groupby(["fips", "year"], sort=True).agg(y_true=("y_true", "first"), y_pred=("y_pred", "mean"),
-                                                        n_seeds=("y_pred", "size"))
+        raise ValueError(
+            f"{row['file']}: y_true {row['y_true']} of county {row['fips']} year {row['year']} differs "
+            f"from {first['y_true'][bad].iloc[0]} in {first['file'][bad].iloc[0]}; the seeds must "
+            f"come from the same data"
+        )
+    out = both.groupby(["fips", "year"], sort=True).agg(
+        y_true=("y_true", "first"), y_pred=("y_pred", "mean"), n_seeds=("y_pred", "size")
+    )
     return out.reset_index()
 
 
@@ -93,21 +105,31 @@ def _map_frame(pred: pd.DataFrame, counties: Sequence[int], shp_path: str | Path
     return gdf
 
 
-def plot_county_maps(pred: pd.DataFrame, counties: Sequence[int], shp_path: str | Path, out: str | Path,
-                     title: str) -> None:
+def plot_county_maps(
+    pred: pd.DataFrame, counties: Sequence[int], shp_path: str | Path, out: str | Path, title: str
+) -> None:
     """Three stacked county maps: predicted (top) and true (middle) yield on one colour scale with a shared
     colorbar, and ``predicted - true`` (bottom) on a diverging scale with symmetric limits centred at 0.
 
-    Args:
-        pred: one year of :func:`mean_predictions` (``fips``, ``year``, ``y_true``, ``y_pred``; bu/acre).
-        counties: FIPS of the whole study area; those without a prediction are drawn grey ("no data").
-        shp_path: the Census county boundary shapefile (see :func:`seqstruct.crop.counties.county_geometry`).
-        out: the PNG path (written atomically).
-        title: the figure title.
+    Parameters
+    ----------
+    pred : pandas.DataFrame
+        One year of :func:`mean_predictions` (``fips``, ``year``, ``y_true``, ``y_pred``; bu/acre).
+    counties : sequence of int
+        FIPS of the whole study area; those without a prediction are drawn grey ("no data").
+    shp_path : path-like
+        The Census county boundary shapefile (see :func:`seqstruct.crop.counties.county_geometry`).
+    out : path-like
+        The PNG path (written atomically).
+    title : str
+        The figure title.
 
-    Raises:
-        ValueError: ``pred`` spans more than one year or has no prediction to draw.
-        CropDataError: a county is not in the shapefile.
+    Raises
+    ------
+    ValueError
+        ``pred`` spans more than one year or has no prediction to draw.
+    CropDataError
+        A county is not in the shapefile.
     """
     gdf = _map_frame(pred, counties, shp_path)
     has = gdf[~gdf["no_data"]]
@@ -119,8 +141,11 @@ def plot_county_maps(pred: pd.DataFrame, counties: Sequence[int], shp_path: str 
     xmin, ymin, xmax, ymax = gdf.total_bounds
     aspect = (ymax - ymin) / max(xmax - xmin, 1.0)
     fig, axes = plt.subplots(3, 1, figsize=(6.0, min(3 * 5.2 * aspect + 1.2, 18.0)), layout="constrained")
-    panels = (("y_pred", "predicted", YIELD_CMAP, vmin, vmax), ("y_true", "true", YIELD_CMAP, vmin, vmax),
-              ("diff", "difference (predicted - true)", DIFF_CMAP, -lim, lim))
+    panels = (
+        ("y_pred", "predicted", YIELD_CMAP, vmin, vmax),
+        ("y_true", "true", YIELD_CMAP, vmin, vmax),
+        ("diff", "difference (predicted - true)", DIFF_CMAP, -lim, lim),
+    )
     mappables = []
     for ax, (col, name, cmap, lo, hi) in zip(axes, panels):
         if gdf["no_data"].any():
@@ -131,11 +156,16 @@ def plot_county_maps(pred: pd.DataFrame, counties: Sequence[int], shp_path: str 
         ax.set_axis_off()
         ax.set_aspect("equal")
         if gdf["no_data"].any():
-            ax.legend(handles=[Patch(facecolor=NO_DATA_COLOR, edgecolor="grey", label="no data")],
-                      loc="lower left", fontsize="small", frameon=False)
+            ax.legend(
+                handles=[Patch(facecolor=NO_DATA_COLOR, edgecolor="grey", label="no data")],
+                loc="lower left",
+                fontsize="small",
+                frameon=False,
+            )
     fig.colorbar(mappables[0], ax=list(axes[:2]), label="yield (bu/acre)", shrink=0.8)
-    fig.colorbar(mappables[2], ax=axes[2], shrink=0.9,
-                 label="predicted - true (bu/acre)\nblue: predicted too high, red: too low")
+    fig.colorbar(
+        mappables[2], ax=axes[2], shrink=0.9, label="predicted - true (bu/acre)\nblue: predicted too high, red: too low"
+    )
     fig.suptitle(title)
     save_figure(fig, out)
 
@@ -147,10 +177,19 @@ def plot_scatter(pred: pd.DataFrame, out: str | Path, title: str) -> None:
     Pearson r of ``regression_metrics`` on these (seed-averaged) predictions; counties without a true yield are
     left out.
 
-    Args:
-        pred: :func:`mean_predictions` output (``y_true``, ``y_pred``; ``n_seeds`` optional).
-        out: the PNG path (written atomically).
-        title: the figure title.
+    Parameters
+    ----------
+    pred : pandas.DataFrame
+        :func:`mean_predictions` output (``y_true``, ``y_pred``; ``n_seeds`` optional).
+    out : path-like
+        The PNG path (written atomically).
+    title : str
+        The figure title.
+
+    Raises
+    ------
+    ValueError
+        No prediction has a true yield.
     """
     pred = pred[pred["y_true"].notna()]
     if pred.empty:
@@ -172,10 +211,19 @@ def plot_scatter(pred: pd.DataFrame, out: str | Path, title: str) -> None:
     seeds = pred["n_seeds"] if "n_seeds" in pred.columns else None
     text = f"n = {m['n']}\nRMSE = {m['rmse']:.2f} bu/acre\nR$^2$ = {m['r2']:.3f}\nr = {m['corr']:.3f}"
     if seeds is not None:
-        text += f"\nmean of {int(seeds.min())}" + (f"-{int(seeds.max())}" if seeds.max() != seeds.min() else "") \
-            + " seeds"
-    ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", ha="left", fontsize="small",
-            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8})
+        text += (
+            f"\nmean of {int(seeds.min())}" + (f"-{int(seeds.max())}" if seeds.max() != seeds.min() else "") + " seeds"
+        )
+    ax.text(
+        0.03,
+        0.97,
+        text,
+        transform=ax.transAxes,
+        va="top",
+        ha="left",
+        fontsize="small",
+        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8},
+    )
     ax.legend(loc="lower right", fontsize="small")
     ax.grid(alpha=0.3)
     ax.set_title(title)

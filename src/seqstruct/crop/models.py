@@ -9,6 +9,13 @@ and returns a standardised yield per county and year:
 Graph models (``model.graph`` is True) also take ``edges``: one (2, n_edges) edge index over the B nodes used by
 every GNN layer (full-graph prediction), or a list with one per layer (sampled mini-batches,
 ``seqstruct.crop.sampler``). Sizes are read from ``shapes`` (the data), never hard-coded.
+
+Named dimensions in the ``Shapes`` sections: B counties (the batch, or the nodes of a graph), T years, C_w weekly
+variables, W weeks, C_s soil variables, D depths, E scalar extras.
+
+Every model has ``reset_parameters()`` (PyG style). Construction does not call it (only the conv encoders reset
+themselves, as they always did), so a model built under a given seed draws the random numbers the committed
+results were made with.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import replace
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import SAGEConv
+from torch_geometric.nn.inits import reset
 
 from seqstruct.crop.encoders import CropModelConfig, YearEncoder, rnn_cell
 
@@ -29,19 +37,45 @@ Edges = Tensor | Sequence[Tensor]
 
 
 class Regressor(nn.Module):
-    """Head ``Linear(h, 32) -> ReLU -> Linear(32, 1)``. Shapes: (..., h) -> (...)."""
+    r"""Head ``Linear(h, 32) -> ReLU -> Linear(32, 1)``: :math:`g(h) = w_2^\top \mathrm{ReLU}(W_1 h + b_1) + b_2`.
+
+    Shapes
+    ------
+    input : (..., hidden)
+    output : (...)
+    """
 
     def __init__(self, hidden: int, head_hidden: int) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(hidden, head_hidden), nn.ReLU(), nn.Linear(head_hidden, 1))
+
+    def reset_parameters(self) -> None:
+        """Re-initialise both Linear layers."""
+        reset(self.net)
 
     def forward(self, h: Tensor) -> Tensor:
         return self.net(h).squeeze(-1)
 
 
 class YearModel(nn.Module):
-    """Single-year baseline (``cnn 1y``, ``lstm 1y``, ``gru 1y``): encoder -> Linear(h) -> ReLU -> Linear(1),
-    applied to every year of the input independently."""
+    r"""Single-year baseline (``cnn 1y``, ``lstm 1y``, ``gru 1y``): encoder -> Linear(h) -> ReLU -> Linear(1),
+    applied to every year of the input independently: :math:`\hat y_{c,t} = g(f(x_{c,t}))`.
+
+    Parameters
+    ----------
+    shapes : dict
+        Per-sample shapes of one year: ``weekly`` (C_w, W), ``soil`` (C_s, D), ``extra`` (E,).
+    cfg : CropModelConfig
+        Architecture; ``cfg.weekly_encoder`` chooses the weekly CNN, LSTM or GRU.
+
+    Shapes
+    ------
+    weekly : (B, T, C_w, W)
+    soil : (B, T, C_s, D)
+    extra : (B, T, E)
+    output : (B, T)
+        Standardised yield of every county and year (``T = 1`` in the pipeline).
+    """
 
     graph = False
 
@@ -50,13 +84,37 @@ class YearModel(nn.Module):
         self.encoder = YearEncoder(shapes, cfg)
         self.head = nn.Sequential(nn.Linear(self.encoder.out_dim, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
 
+    def reset_parameters(self) -> None:
+        """Re-initialise the encoder and the head."""
+        self.encoder.reset_parameters()
+        reset(self.head)
+
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
         return self.head(self.encoder.encode_years(weekly, soil, extra)).squeeze(-1)
 
 
 class FlatRNN(nn.Module):
-    """5-year LSTM/GRU baseline (``lstm 5y``, ``gru 5y``): each year's features flattened -> Linear(64) -> ReLU
-    -> Linear(99) -> ReLU -> LSTM/GRU(64) over the years -> regressor on every step."""
+    r"""5-year LSTM/GRU baseline (``lstm 5y``, ``gru 5y``): each year's features flattened -> Linear(64) -> ReLU
+    -> Linear(99) -> ReLU -> LSTM/GRU(64) over the years -> regressor on every step:
+    :math:`\hat y_{c,t} = g(\mathrm{RNN}(m(x_{c,t-4}), \dots, m(x_{c,t})))` with :math:`m` the MLP.
+
+    Parameters
+    ----------
+    shapes : dict
+        Per-sample shapes of one year: ``weekly`` (C_w, W), ``soil`` (C_s, D), ``extra`` (E,).
+    cfg : CropModelConfig
+        Architecture.
+    cell : str
+        ``"lstm"`` or ``"gru"``.
+
+    Shapes
+    ------
+    weekly : (B, T, C_w, W)
+    soil : (B, T, C_s, D)
+    extra : (B, T, E)
+    output : (B, T)
+        Standardised yield of every county and year (``T = 5`` in the pipeline; step ``t`` sees years <= t).
+    """
 
     graph = False
 
@@ -68,6 +126,12 @@ class FlatRNN(nn.Module):
         self.rnn = rnn_cell(cell)(h2, cfg.hidden, batch_first=True)
         self.head = Regressor(cfg.hidden, cfg.head_hidden)
 
+    def reset_parameters(self) -> None:
+        """Re-initialise the MLP, the RNN and the head."""
+        reset(self.mlp)
+        self.rnn.reset_parameters()
+        self.head.reset_parameters()
+
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
         x = torch.cat([weekly.flatten(2), soil.flatten(2), extra], dim=-1)  # (B, T, F)
         h, _ = self.rnn(self.mlp(x))
@@ -75,7 +139,27 @@ class FlatRNN(nn.Module):
 
 
 class CNNRNN(nn.Module):
-    r"""CNN-RNN: :math:`\hat y_{c,t} = g(\mathrm{LSTM}(f(x_{c,t-4}), \dots, f(x_{c,t})))` (thesis Eq. 2.2)."""
+    r"""CNN-RNN (Khaki et al. 2020): per-year CNN embeddings, an LSTM over the years and a regressor on every
+    step (thesis Eq. 2.2):
+
+    .. math::
+        \hat y_{c,t} = g(\mathrm{LSTM}(f(x_{c,t-4}), \dots, f(x_{c,t})))
+
+    Parameters
+    ----------
+    shapes : dict
+        Per-sample shapes of one year: ``weekly`` (C_w, W), ``soil`` (C_s, D), ``extra`` (E,).
+    cfg : CropModelConfig
+        Architecture.
+
+    Shapes
+    ------
+    weekly : (B, T, C_w, W)
+    soil : (B, T, C_s, D)
+    extra : (B, T, E)
+    output : (B, T)
+        Standardised yield of every county and year (``T = 5`` in the pipeline; step ``t`` sees years <= t).
+    """
 
     graph = False
 
@@ -84,6 +168,12 @@ class CNNRNN(nn.Module):
         self.encoder = YearEncoder(shapes, cfg)
         self.rnn = nn.LSTM(self.encoder.out_dim, cfg.hidden, batch_first=True)
         self.head = Regressor(cfg.hidden, cfg.head_hidden)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the encoder, the LSTM and the head."""
+        self.encoder.reset_parameters()
+        self.rnn.reset_parameters()
+        self.head.reset_parameters()
 
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
         h, _ = self.rnn(self.encoder.encode_years(weekly, soil, extra))
@@ -100,7 +190,12 @@ class _SAGEStack(nn.Module):
     the identity. ReLU + dropout follow every layer except, when ``last_plain``, the last one. The root term
     :math:`W_1 h_c` plays the role of the reference graph's self loops.
 
-    Shapes: (N, T, d_in), edges over the N nodes -> (N, T, dims[-1])
+    Shapes
+    ------
+    input : (N, T, dims[0])
+    edges : (2, n_edges) or a sequence of one (2, n_edges_l) per layer
+        Edge index over the N nodes.
+    output : (N, T, dims[-1])
     """
 
     def __init__(self, dims: Sequence[int], cfg: CropModelConfig, last_plain: bool) -> None:
@@ -111,6 +206,11 @@ class _SAGEStack(nn.Module):
         self.convs = nn.ModuleList(SAGEConv(a, b, aggr=cfg.aggr, project=project) for a, b in zip(dims, dims[1:]))
         self.dropout = nn.Dropout(cfg.dropout)
         self.last_plain = last_plain
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every SAGEConv layer."""
+        for conv in self.convs:
+            conv.reset_parameters()
 
     def forward(self, h: Tensor, edges: Edges) -> Tensor:
         per_layer = [edges] * len(self.convs) if isinstance(edges, Tensor) else list(edges)
@@ -126,8 +226,28 @@ class _SAGEStack(nn.Module):
 
 class GNNRNN(nn.Module):
     r"""GNN-RNN (thesis Eq. 2.4): per-year CNN embeddings refined by GraphSAGE over the county graph, then an
-    LSTM over the years: :math:`\hat y_{c,t} = g(\mathrm{LSTM}(h^{(L)}_{c,t-4}, \dots, h^{(L)}_{c,t}))`. The same
-    graph is used for every year."""
+    LSTM over the years. The same graph is used for every year:
+
+    .. math::
+        \hat y_{c,t} = g(\mathrm{LSTM}(h^{(L)}_{c,t-4}, \dots, h^{(L)}_{c,t})), \quad h^{(0)}_{c,t} = f(x_{c,t})
+
+    Parameters
+    ----------
+    shapes : dict
+        Per-sample shapes of one year: ``weekly`` (C_w, W), ``soil`` (C_s, D), ``extra`` (E,).
+    cfg : CropModelConfig
+        Architecture.
+
+    Shapes
+    ------
+    weekly : (B, T, C_w, W)
+    soil : (B, T, C_s, D)
+    extra : (B, T, E)
+    edges : (2, n_edges) or a sequence of ``cfg.gnn_layers`` such edge indices
+        Edge index over the B counties: one for every layer, or one per layer (sampled mini-batches).
+    output : (B, T)
+        Standardised yield of every county and year (``T = 5`` in the pipeline).
+    """
 
     graph = True
 
@@ -138,6 +258,13 @@ class GNNRNN(nn.Module):
         self.rnn = nn.LSTM(cfg.hidden, cfg.hidden, batch_first=True)
         self.head = Regressor(cfg.hidden, cfg.head_hidden)
 
+    def reset_parameters(self) -> None:
+        """Re-initialise the encoder, the GraphSAGE layers, the LSTM and the head."""
+        self.encoder.reset_parameters()
+        self.gnn.reset_parameters()
+        self.rnn.reset_parameters()
+        self.head.reset_parameters()
+
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
         if edges is None:
             raise ValueError("GNNRNN needs the county graph (edges)")
@@ -146,16 +273,39 @@ class GNNRNN(nn.Module):
 
 
 class GNN1y(nn.Module):
-    """Single-year GNN (``gnn 1y``): per-year CNN embedding -> GraphSAGE layers, the last one of width 1 giving
-    the yield (no ReLU/dropout after it; methods.md §1.6)."""
+    r"""Single-year GNN (``gnn 1y``): per-year CNN embedding -> GraphSAGE layers, the last one of width 1 giving
+    the yield (no ReLU/dropout after it; methods.md §1.6): :math:`\hat y_{c,t} = h^{(L)}_{c,t}`,
+    :math:`h^{(0)}_{c,t} = f(x_{c,t})`.
+
+    Parameters
+    ----------
+    shapes : dict
+        Per-sample shapes of one year: ``weekly`` (C_w, W), ``soil`` (C_s, D), ``extra`` (E,).
+    cfg : CropModelConfig
+        Architecture.
+
+    Shapes
+    ------
+    weekly : (B, T, C_w, W)
+    soil : (B, T, C_s, D)
+    extra : (B, T, E)
+    edges : (2, n_edges) or a sequence of ``cfg.gnn_layers`` such edge indices
+        Edge index over the B counties: one for every layer, or one per layer (sampled mini-batches).
+    output : (B, T)
+        Standardised yield of every county and year (``T = 1`` in the pipeline).
+    """
 
     graph = True
 
     def __init__(self, shapes: dict[str, tuple[int, ...]], cfg: CropModelConfig) -> None:
         super().__init__()
         self.encoder = YearEncoder(shapes, cfg)
-        self.gnn = _SAGEStack([self.encoder.out_dim] + [cfg.hidden] * (cfg.gnn_layers - 1) + [1], cfg,
-                              last_plain=True)
+        self.gnn = _SAGEStack([self.encoder.out_dim] + [cfg.hidden] * (cfg.gnn_layers - 1) + [1], cfg, last_plain=True)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the encoder and the GraphSAGE layers."""
+        self.encoder.reset_parameters()
+        self.gnn.reset_parameters()
 
     def forward(self, weekly: Tensor, soil: Tensor, extra: Tensor, edges: Edges | None = None) -> Tensor:
         if edges is None:
@@ -183,7 +333,19 @@ def build_model(method: str, shapes: dict[str, tuple[int, ...]], cfg: CropModelC
 
 def log_cosh_loss(pred: Tensor, target: Tensor) -> Tensor:
     r"""Mean :math:`\log\cosh(\hat y - y)` over non-NaN targets (stable form :math:`x + \mathrm{softplus}(-2x) -
-    \log 2`). Shapes: any matching shapes -> scalar."""
+    \log 2`).
+
+    Shapes
+    ------
+    pred, target : any matching shapes
+    output : ()
+        Scalar loss.
+
+    Raises
+    ------
+    ValueError
+        If every target is NaN.
+    """
     keep = ~torch.isnan(target)
     if not keep.any():
         raise ValueError("log_cosh_loss: every target is NaN")

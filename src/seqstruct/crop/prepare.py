@@ -25,7 +25,7 @@ variable                  dims                                 dtype    meaning
                                                                         space 0..N-1, no self loops
 ========================  ===================================  =======  =====================================
 
-Attributes: ``crop``, ``source``, ``dropped_loc_ids`` (comma-separated), ``layout``.
+Dataset attributes: ``crop``, ``source``, ``dropped_loc_ids`` (comma-separated), ``layout``.
 
 Imputation (features only): a county-year with no row gets, for every feature, the mean over the adjacent
 counties observed that year; with no observed neighbour, the mean over all counties observed that year (if no
@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from seqstruct.common.errors import print_error
 from seqstruct.common.io import atomic_path
 from seqstruct.crop.counties import census_key, centroids, county_geometry, map_loc_ids, read_adjacency
 from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
@@ -104,20 +105,28 @@ def build_crop_dataset(
     dropped = [int(i) for i in present if int(i) not in loc_to_fips]
     if dropped:
         n_rows = int(np.isin(ids, dropped).sum())
-        log.warning("%s: dropping loc_IDs %s (not in %s, or naming no Census county): %d rows dropped",
-                    npz, dropped, Path(loc_csv).name, n_rows)
+        log.warning(
+            "%s: dropping loc_IDs %s (not in %s, or naming no Census county): %d rows dropped",
+            npz,
+            dropped,
+            Path(loc_csv).name,
+            n_rows,
+        )
         data = data[~np.isin(ids, dropped)]
         ids = data[:, layout.id_col].astype(np.int64)
     if data.shape[0] == 0:
-        raise CropDataError(f"{npz}: no row has a loc_ID that maps to a county of {loc_csv}; use the loc table of "
-                            f"the same crop")
+        raise CropDataError(
+            f"{npz}: no row has a loc_ID that maps to a county of {loc_csv}; use the loc table of the same crop"
+        )
     kept_locs = np.unique(ids)
     fips_of_loc = {int(i): loc_to_fips[int(i)] for i in kept_locs}
     by_fips: dict[int, int] = {}
     for loc, fips in fips_of_loc.items():
         if fips in by_fips:
-            raise CropDataError(f"{npz}: loc_IDs {by_fips[fips]} and {loc} both map to county {fips} "
-                                f"({fips_names[fips]}); use the loc table of the same crop ({crop})")
+            raise CropDataError(
+                f"{npz}: loc_IDs {by_fips[fips]} and {loc} both map to county {fips} "
+                f"({fips_names[fips]}); use the loc table of the same crop ({crop})"
+            )
         by_fips[fips] = loc
 
     county = np.array(sorted(by_fips), dtype=np.int64)
@@ -142,8 +151,8 @@ def build_crop_dataset(
 
     nw, ns = layout.n_weekly, layout.n_soil
     weekly = x[:, :, :nw].reshape(n, t, len(layout.weekly_vars), layout.n_weeks)
-    soil = x[:, :, nw:nw + ns].reshape(n, t, len(layout.soil_vars), layout.n_depths)
-    extra = x[:, :, nw + ns:]
+    soil = x[:, :, nw : nw + ns].reshape(n, t, len(layout.soil_vars), layout.n_depths)
+    extra = x[:, :, nw + ns :]
 
     keys = [census_key(fips_names[int(f)]) for f in county]
     names = np.array([fips_names[int(f)].rpartition(",")[0].strip() for f in county], dtype=object)
@@ -176,9 +185,11 @@ def build_crop_dataset(
         },
         attrs={
             "crop": crop,
-            "source": (f"{npz.name} (Khaki et al. 2020 county-year data, layout {layout.name}); loc_ID -> FIPS via "
-                       f"{Path(loc_csv).name} and {Path(abbrev_txt).name}; graph from {Path(adjacency_txt).name} "
-                       f"(US Census, self pairs dropped); centroids from {Path(shp).name}"),
+            "source": (
+                f"{npz.name} (Khaki et al. 2020 county-year data, layout {layout.name}); loc_ID -> FIPS via "
+                f"{Path(loc_csv).name} and {Path(abbrev_txt).name}; graph from {Path(adjacency_txt).name} "
+                f"(US Census, self pairs dropped); centroids from {Path(shp).name}"
+            ),
             "dropped_loc_ids": ",".join(str(i) for i in dropped),
             "layout": layout.name,
         },
@@ -206,6 +217,7 @@ def impute_features(x: np.ndarray, observed: np.ndarray, edge_index: np.ndarray)
     x : ndarray, shape (N, Y, F)
         Features; rows where ``observed`` is False are ignored and overwritten.
     observed : ndarray of bool, shape (N, Y)
+        Which county-years have observed features.
     edge_index : ndarray of int, shape (2, E)
         Symmetric graph in position space.
 
@@ -265,11 +277,19 @@ def main(argv: list[str] | None = None) -> int:
         ds = build_crop_dataset(args.npz, args.loc, args.abbrev, args.adjacency, args.shp, crop=args.crop)
         write_netcdf(ds, args.out)
     except CropDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 1
-    log.info("wrote %s: %d counties x %d years (%d-%d), %d observed rows, %d directed edges, %.1f s",
-             args.out, ds.sizes["county"], ds.sizes["year"], int(ds["year"][0]), int(ds["year"][-1]),
-             int(ds["observed"].sum()), ds.sizes["edge"], time.perf_counter() - start)
+    log.info(
+        "wrote %s: %d counties x %d years (%d-%d), %d observed rows, %d directed edges, %.1f s",
+        args.out,
+        ds.sizes["county"],
+        ds.sizes["year"],
+        int(ds["year"][0]),
+        int(ds["year"][-1]),
+        int(ds["observed"].sum()),
+        ds.sizes["edge"],
+        time.perf_counter() - start,
+    )
     return 0
 
 

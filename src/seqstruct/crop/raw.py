@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
 from seqstruct.common.errors import InputError
+from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
 
 YEAR_RANGE = (1900, 2100)
 """Plausible calendar years; a year outside this range means a wrong column layout."""
@@ -32,13 +32,16 @@ def one_line(text: object) -> str:
 
 def _require_file(path: Path, what: str) -> None:
     if not path.is_file():
-        raise CropDataError(f"{path}: {what} not found; check the path or fetch the crop data (data rule / "
-                            f"SEQSTRUCT_DATA_MIRROR)")
+        raise CropDataError(
+            f"{path}: {what} not found; check the path or fetch the crop data (data rule / SEQSTRUCT_DATA_MIRROR)"
+        )
 
 
 def _unreadable(path: Path, exc: BaseException) -> CropDataError:
-    return CropDataError(f"{path} is not a readable .npz (truncated download?) — delete it and rerun "
-                         f"[{type(exc).__name__}: {one_line(exc)}]")
+    return CropDataError(
+        f"{path} is not a readable .npz (truncated download?) — delete it and rerun "
+        f"[{type(exc).__name__}: {one_line(exc)}]"
+    )
 
 
 def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SOYBEAN) -> np.ndarray:
@@ -75,16 +78,20 @@ def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SO
         raise CropDataError(f"{path}: holds a bare array, not a .npz archive with key 'data'; re-fetch the file")
     with npz:
         if "data" not in npz.files:
-            raise CropDataError(f"{path}: no array 'data' in the archive (found {sorted(npz.files)}); "
-                                f"this is not a Khaki-style crop file - check the path")
+            raise CropDataError(
+                f"{path}: no array 'data' in the archive (found {sorted(npz.files)}); "
+                f"this is not a Khaki-style crop file - check the path"
+            )
         try:
             data = np.asarray(npz["data"])
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
             raise _unreadable(path, exc) from exc
 
     if data.ndim != 2 or data.shape[1] != layout.n_columns:
-        raise CropDataError(f"{path}: array 'data' has shape {data.shape}, expected (rows, {layout.n_columns}) for "
-                            f"layout {layout.name!r}; use the matching layout or re-fetch the file")
+        raise CropDataError(
+            f"{path}: array 'data' has shape {data.shape}, expected (rows, {layout.n_columns}) for "
+            f"layout {layout.name!r}; use the matching layout or re-fetch the file"
+        )
     if data.shape[0] == 0:
         raise CropDataError(f"{path}: array 'data' has no rows; re-fetch the file")
     if not np.issubdtype(data.dtype, np.number):
@@ -93,31 +100,41 @@ def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SO
     bad = ~np.isfinite(data)
     if bad.any():
         rows, cols = np.nonzero(bad)
-        raise CropDataError(f"{path}: {bad.sum()} non-finite values (first at row {rows[0]}, column {cols[0]}); "
-                            f"the raw file must have no NaN/inf - re-fetch it")
+        raise CropDataError(
+            f"{path}: {bad.sum()} non-finite values (first at row {rows[0]}, column {cols[0]}); "
+            f"the raw file must have no NaN/inf - re-fetch it"
+        )
     for col, label in ((layout.id_col, "id"), (layout.year_col, "year")):
         frac = data[:, col] != np.round(data[:, col])
         if frac.any():
             row = int(np.argmax(frac))
-            raise CropDataError(f"{path}: column {col} ({label}) holds non-integer {data[row, col]!r} at row {row}; "
-                                f"wrong column layout or corrupt file")
+            raise CropDataError(
+                f"{path}: column {col} ({label}) holds non-integer {data[row, col]!r} at row {row}; "
+                f"wrong column layout or corrupt file"
+            )
     years = data[:, layout.year_col]
     lo, hi = YEAR_RANGE
     if years.min() < lo or years.max() > hi:
-        raise CropDataError(f"{path}: years span {years.min():.0f}-{years.max():.0f}, outside {lo}-{hi}; "
-                            f"wrong column layout (year expected in column {layout.year_col})")
+        raise CropDataError(
+            f"{path}: years span {years.min():.0f}-{years.max():.0f}, outside {lo}-{hi}; "
+            f"wrong column layout (year expected in column {layout.year_col})"
+        )
     yields = data[:, layout.yield_col]
     if (yields <= 0).any():
         row = int(np.argmax(yields <= 0))
-        raise CropDataError(f"{path}: {int((yields <= 0).sum())} non-positive yields (first at row {row}: "
-                            f"{yields[row]!r}); missing yields must be absent rows, not zeros - fix the file")
+        raise CropDataError(
+            f"{path}: {int((yields <= 0).sum())} non-positive yields (first at row {row}: "
+            f"{yields[row]!r}); missing yields must be absent rows, not zeros - fix the file"
+        )
     keys = pd.DataFrame({"id": data[:, layout.id_col].astype(np.int64), "year": years.astype(np.int64)})
     dup = keys.duplicated(keep=False)
     if dup.any():
         pairs = sorted(set(map(tuple, keys[dup].to_numpy().tolist())))
         shown = ", ".join(f"({a}, {b})" for a, b in pairs[:5])
-        raise CropDataError(f"{path}: {len(pairs)} duplicated (id, year) pairs, e.g. {shown}; "
-                            f"each county-year must appear once - de-duplicate the file")
+        raise CropDataError(
+            f"{path}: {len(pairs)} duplicated (id, year) pairs, e.g. {shown}; "
+            f"each county-year must appear once - de-duplicate the file"
+        )
     return data
 
 
@@ -145,8 +162,10 @@ def read_loc_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     for col in ("State", "County", "ID_loc"):
         if col not in df.columns:
-            raise CropDataError(f"{path}: missing column {col!r} (found {list(df.columns)}); "
-                                f"the loc table needs columns State, County, ID_loc")
+            raise CropDataError(
+                f"{path}: missing column {col!r} (found {list(df.columns)}); "
+                f"the loc table needs columns State, County, ID_loc"
+            )
     for col in ("State", "County"):
         empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
         if empty.any():
@@ -157,13 +176,16 @@ def read_loc_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     bad = ids.isna() | (ids != ids.round())
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
-        raise CropDataError(f"{path}: ID_loc {df['ID_loc'].iloc[row]!r} at data row {row + 1} is not an integer; "
-                            f"fix the table")
+        raise CropDataError(
+            f"{path}: ID_loc {df['ID_loc'].iloc[row]!r} at data row {row + 1} is not an integer; fix the table"
+        )
     df["ID_loc"] = ids.astype(np.int64)
     dup = df["ID_loc"].duplicated()
     if dup.any():
-        raise CropDataError(f"{path}: ID_loc {int(df['ID_loc'][dup].iloc[0])} appears more than once; "
-                            f"each loc_ID must name one county - fix the table")
+        raise CropDataError(
+            f"{path}: ID_loc {int(df['ID_loc'][dup].iloc[0])} appears more than once; "
+            f"each loc_ID must name one county - fix the table"
+        )
     return df
 
 
@@ -188,8 +210,9 @@ def read_state_abbrev(path: str | os.PathLike[str]) -> dict[str, str]:
             continue
         code = parts[-1]
         if len(parts) < 2 or len(code) != 2 or not code.isalpha():
-            raise CropDataError(f"{path}:{lineno}: expected '<state name> <2-letter code>', got {line.strip()!r}; "
-                                f"fix the line")
+            raise CropDataError(
+                f"{path}:{lineno}: expected '<state name> <2-letter code>', got {line.strip()!r}; fix the line"
+            )
         name = " ".join(parts[:-1]).lower()
         if name in out:
             raise CropDataError(f"{path}:{lineno}: state {name!r} listed twice; remove the duplicate line")

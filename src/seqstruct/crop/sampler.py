@@ -22,10 +22,14 @@ import torch
 class SampledBlocks:
     """The computation graph of one batch.
 
-    Attributes:
-        nodes: (M,) global ids of every node the batch touches; the seeds come first, in the given order.
-        edges: one (2, E_l) local edge index per layer, first layer first; local id ``i`` is ``nodes[i]``.
-        n_seeds: the seeds are ``nodes[:n_seeds]``.
+    Attributes
+    ----------
+    nodes : numpy.ndarray
+        (M,) global ids of every node the batch touches; the seeds come first, in the given order.
+    edges : list of torch.Tensor
+        One (2, E_l) local edge index per layer, first layer first; local id ``i`` is ``nodes[i]``.
+    n_seeds : int
+        The seeds are ``nodes[:n_seeds]``.
     """
 
     nodes: np.ndarray
@@ -36,10 +40,14 @@ class SampledBlocks:
 class NeighborSampler:
     """Sample up to ``fanouts[l]`` in-neighbours per target node for each layer ``l``.
 
-    Args:
-        edge_index: (2, E) global edge index of the graph (both directions of every undirected edge).
-        n_nodes: number of nodes.
-        fanouts: neighbours per target and layer, first layer first; ``0`` or less means all neighbours.
+    Parameters
+    ----------
+    edge_index : torch.Tensor or numpy.ndarray
+        (2, E) global edge index of the graph (both directions of every undirected edge).
+    n_nodes : int
+        Number of nodes.
+    fanouts : tuple of int
+        Neighbours per target and layer, first layer first; ``0`` or less means all neighbours.
     """
 
     def __init__(self, edge_index: torch.Tensor | np.ndarray, n_nodes: int, fanouts: tuple[int, ...]) -> None:
@@ -58,13 +66,15 @@ class NeighborSampler:
 
     def neighbours(self, node: int) -> np.ndarray:
         """All in-neighbours of ``node`` (global ids)."""
-        return self.sources[self.rowptr[node]:self.rowptr[node + 1]]
+        return self.sources[self.rowptr[node] : self.rowptr[node + 1]]
 
     def sample_layer(self, targets: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``k`` distinct in-neighbours of each target, drawn uniformly without replacement.
 
-        Returns:
-            (src, dst): global ids of the drawn edges, ``dst`` from ``targets``.
+        Returns
+        -------
+        src, dst : numpy.ndarray
+            Global ids of the drawn edges, ``dst`` from ``targets``.
         """
         starts = self.rowptr[targets]
         degs = self.rowptr[targets + 1] - starts

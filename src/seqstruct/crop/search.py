@@ -9,88 +9,95 @@ seed and the mean validation RMSE, best first.
 
 The workflow's ``select_crop`` rule calls ``select`` for every (method, test year): the grid of
 ``crop.grids.<method>`` in config, trained with the first configured seed, the point with the lowest validation
-RMSE written to ``selection.json`` that the training runs of all seeds read.
+RMSE written to ``selection.json`` that the training runs of all seeds read. Both are the shared
+``seqstruct.common.search`` with crop's training run (``seqstruct.crop.train.run`` without the test year).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import logging
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from seqstruct.common.io import atomic_path, write_json
+from seqstruct.common import search as grid_search
+from seqstruct.common.io import atomic_path
 from seqstruct.common.logs import setup_logging
 from seqstruct.crop.train import run
 
-log = logging.getLogger(__name__)
+METRIC = "rmse"  # the validation metric that ranks grid points (lower is better)
 
 
-def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """The Cartesian product of ``grid`` as a list of settings dicts (keys in the given order)."""
-    keys = list(grid)
-    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+def _trainer(data: str | Path, method: str, test_year: int, threads: int) -> grid_search.TrainFn:
+    """``train(params, seed)`` for the shared search: one crop run scored on the validation year only."""
+
+    def train(params: dict[str, Any], seed: int) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory() as tmp:
+            return run(method, data, test_year, seed, params, tmp, threads=threads, evaluate_test=False)
+
+    return train
 
 
-def search(data: str | Path, method: str, test_year: int, base: dict[str, Any], grid: dict[str, list[Any]],
-           seeds: list[int], threads: int = 1) -> pd.DataFrame:
+def search(
+    data: str | Path,
+    method: str,
+    test_year: int,
+    base: dict[str, Any],
+    grid: dict[str, list[Any]],
+    seeds: list[int],
+    threads: int = 1,
+) -> pd.DataFrame:
     """Train every grid point (merged over ``base``) with every seed; return validation metrics, best first."""
-    rows, points = [], grid_points(grid)
-    for i, point in enumerate(points, 1):
-        params = {**base, **point}
-        for seed in seeds:
-            with tempfile.TemporaryDirectory() as tmp:
-                m = run(method, data, test_year, seed, params, tmp, threads=threads, evaluate_test=False)
-            rows.append({**point, "point": i - 1, "seed": seed, "val_rmse": m["val"]["rmse"], "val_r2": m["val"]["r2"],
-                         "val_corr": m["val"]["corr"], "best_epoch": m.get("best_epoch")})
-            log.info("%s grid point %d/%d %s seed %d: val rmse %.4f", method, i, len(points), point, seed,
-                     m["val"]["rmse"])
-    table = pd.DataFrame(rows)
-    keys = list(grid)
-    table["mean_val_rmse"] = table.groupby(keys, dropna=False)["val_rmse"].transform("mean")
-    return table.sort_values(["mean_val_rmse", "seed"], kind="stable").reset_index(drop=True)
+    rows = grid_search.search(
+        _trainer(data, method, test_year, threads), base, grid, seeds, METRIC, desc=f"{method} {test_year}"
+    )
+    return pd.DataFrame(
+        [
+            {
+                **r["settings"],
+                "point": r["point"],
+                "seed": r["seed"],
+                **{f"val_{k}": r["val"][k] for k in ("rmse", "r2", "corr")},
+                "best_epoch": r["best_epoch"],
+                "mean_val_rmse": r["score"],
+            }
+            for r in rows
+        ]
+    )
 
 
-def select(data: str | Path, method: str, test_year: int, base: dict[str, Any], grid: dict[str, list[Any]],
-           seed: int, out: str | Path, threads: int = 1) -> dict[str, Any]:
+def select(
+    data: str | Path,
+    method: str,
+    test_year: int,
+    base: dict[str, Any],
+    grid: dict[str, list[Any]],
+    seed: int,
+    out: str | Path,
+    threads: int = 1,
+) -> dict[str, Any]:
     """Choose ``method``'s settings for ``test_year`` on its validation year and write them to ``out`` (JSON).
 
-    The record holds the base settings, the grid, every point's validation metrics (``points``, best first),
-    the chosen point (``chosen``) and the merged settings to train with (``params``). A grid of one point (or
-    none) leaves nothing to choose: it is taken without training anything and ``points`` stays empty.
+    See ``seqstruct.common.search.select``; the record also names the method, test year and validation year.
     """
-    record: dict[str, Any] = {"method": method, "test_year": int(test_year), "val_year": int(test_year) - 1,
-                              "seed": seed, "base": base, "grid": grid, "points": [], "chosen": {}}
-    points = grid_points(grid)
-    if len(points) == 1:
-        record["chosen"] = points[0]
-    else:
-        table = search(data, method, test_year, base, grid, [seed], threads=threads)
-        # settings from the grid itself, not the table (pandas turns [3, None] into 3.0, NaN)
-        record["points"] = [{"settings": points[int(r["point"])], "val_rmse": r["val_rmse"],
-                             "val_r2": r["val_r2"], "val_corr": r["val_corr"], "best_epoch": _plain(r["best_epoch"])}
-                            for r in table.to_dict("records")]
-        record["chosen"] = record["points"][0]["settings"]
-        log.info("%s %d: chose %s (validation RMSE %.4f)", method, test_year, record["chosen"],
-                 record["points"][0]["val_rmse"])
-    record["params"] = {**base, **record["chosen"]}
-    write_json(out, record)
-    return record
-
-
-def _plain(v: Any) -> Any:
-    """A pandas/numpy cell as a plain JSON value (NaN -> None, numpy scalars -> Python)."""
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    return v.item() if hasattr(v, "item") else v
+    context = {"method": method, "test_year": int(test_year), "val_year": int(test_year) - 1}
+    return grid_search.select(
+        _trainer(data, method, test_year, threads),
+        base,
+        grid,
+        seed,
+        out,
+        METRIC,
+        context=context,
+        desc=f"{method} {test_year}",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point (see the module docstring)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True)
     p.add_argument("--method", required=True)
@@ -101,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     setup_logging(None)
-    table = search(args.data, args.method, args.test_year, json.loads(args.base), json.loads(args.grid),
-                   [int(s) for s in args.seeds.split(",")])
+    table = search(
+        args.data,
+        args.method,
+        args.test_year,
+        json.loads(args.base),
+        json.loads(args.grid),
+        [int(s) for s in args.seeds.split(",")],
+    )
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")  # keeps small settings (1e-05)
     print(table.to_string(index=False))

@@ -41,23 +41,95 @@ from seqstruct.common.io import atomic_path
 from seqstruct.crop.layout import KHAKI_SOYBEAN
 
 STATES = ((17, "illinois", "IL"), (18, "indiana", "IN"))
-ABBREV = (("ALABAMA", "AL"), ("ILLINOIS", "IL"), ("INDIANA", "IN"), ("IOWA", "IA"), ("NEW MEXICO", "NM"),
-          ("NEW YORK", "NY"), ("NORTHERN MARIANA IS", "MP"))
+ABBREV = (
+    ("ALABAMA", "AL"),
+    ("ILLINOIS", "IL"),
+    ("INDIANA", "IN"),
+    ("IOWA", "IA"),
+    ("NEW MEXICO", "NM"),
+    ("NEW YORK", "NY"),
+    ("NORTHERN MARIANA IS", "MP"),
+)
 # (Census spelling, loc-table spelling): exercise the name normalisation of seqstruct.crop.counties.
-SPECIAL_NAMES = (("McHenry", "mchenry"), ("LaSalle", "la salle"), ("DeKalb", "de kalb"), ("St. Clair", "st clair"),
-                 ("Ste. Genevieve", "ste genevieve"), ("O'Brien", "o brien"))
+SPECIAL_NAMES = (
+    ("McHenry", "mchenry"),
+    ("LaSalle", "la salle"),
+    ("DeKalb", "de kalb"),
+    ("St. Clair", "st clair"),
+    ("Ste. Genevieve", "ste genevieve"),
+    ("O'Brien", "o brien"),
+)
 PLAIN_NAMES = (
-    "Adams", "Bond", "Boone", "Brown", "Bureau", "Carroll", "Cass", "Clark", "Clay", "Clinton", "Coles", "Cook",
-    "Crawford", "Douglas", "Edgar", "Edwards", "Fayette", "Ford", "Franklin", "Fulton", "Greene", "Grundy",
-    "Hamilton", "Hancock", "Hardin", "Henry", "Jackson", "Jasper", "Jefferson", "Jersey", "Kane", "Kendall",
-    "Knox", "Lake", "Lee", "Logan", "Macon", "Marion", "Mason", "Menard", "Mercer", "Monroe", "Morgan", "Ogle",
-    "Perry", "Pike", "Pope", "Putnam", "Scott", "Shelby", "Stark", "Tazewell", "Union", "Warren", "Wayne", "White",
+    "Adams",
+    "Bond",
+    "Boone",
+    "Brown",
+    "Bureau",
+    "Carroll",
+    "Cass",
+    "Clark",
+    "Clay",
+    "Clinton",
+    "Coles",
+    "Cook",
+    "Crawford",
+    "Douglas",
+    "Edgar",
+    "Edwards",
+    "Fayette",
+    "Ford",
+    "Franklin",
+    "Fulton",
+    "Greene",
+    "Grundy",
+    "Hamilton",
+    "Hancock",
+    "Hardin",
+    "Henry",
+    "Jackson",
+    "Jasper",
+    "Jefferson",
+    "Jersey",
+    "Kane",
+    "Kendall",
+    "Knox",
+    "Lake",
+    "Lee",
+    "Logan",
+    "Macon",
+    "Marion",
+    "Mason",
+    "Menard",
+    "Mercer",
+    "Monroe",
+    "Morgan",
+    "Ogle",
+    "Perry",
+    "Pike",
+    "Pope",
+    "Putnam",
+    "Scott",
+    "Shelby",
+    "Stark",
+    "Tazewell",
+    "Union",
+    "Warren",
+    "Wayne",
+    "White",
 )
 ORPHAN_LOC_ID = 1114
 EXTRA_COUNTY = (35013, "Do\u00f1a Ana County, NM")
 CELL_DEG = 0.5
 WEST, NORTH = -91.0, 42.5
 SHP_BASE = "gz_2010_us_050_00_20m"
+#: the files ``write_synthetic_crop`` writes (the real data's names; the workflow's synthesize_crop outputs)
+RAW_FILES = (
+    "soybean_data.npz",
+    "Soybeans_Loc_ID.csv",
+    "us_county_abbrev.txt",
+    "county_adjacency.txt",
+    *(f"{SHP_BASE}.{ext}" for ext in ("shp", "shx", "dbf", "prj")),
+)
 SOIL_BASE = np.array([1.43, 1.58, 26.0, 29.4, 926.0, 16.2, 1.80, 6.31, 14.6, 41.7])
 
 
@@ -113,8 +185,9 @@ def write_synthetic_crop(
         np.savez_compressed(fh, data=data)
     with atomic_path(paths["loc_csv"]) as tmp:
         rows = sorted(counties, key=lambda c: c["loc_id"])
-        tmp.write_text("State,County,ID_loc\n" + "".join(f"{c['state_name']},{c['loc_name']},{c['loc_id']}\n"
-                                                           for c in rows))
+        tmp.write_text(
+            "State,County,ID_loc\n" + "".join(f"{c['state_name']},{c['loc_name']},{c['loc_id']}\n" for c in rows)
+        )
     with atomic_path(paths["abbrev_txt"]) as tmp:
         tmp.write_text("".join(f"{name}{' ' * max(1, 12 - len(name))}{code}\n" for name, code in ABBREV))
     with atomic_path(paths["adjacency_txt"]) as tmp:
@@ -141,9 +214,19 @@ def _counties(n_rows: int, n_cols: int) -> list[dict]:
             else:
                 census = f"Grid {k}"
                 loc = census.lower()
-            out.append({"row": r, "col": c, "state_fips": st[0], "state_name": st[1], "state": st[2],
-                        "county_fips": 2 * k + 1, "fips": st[0] * 1000 + 2 * k + 1,
-                        "name": census, "loc_name": loc})
+            out.append(
+                {
+                    "row": r,
+                    "col": c,
+                    "state_fips": st[0],
+                    "state_name": st[1],
+                    "state": st[2],
+                    "county_fips": 2 * k + 1,
+                    "fips": st[0] * 1000 + 2 * k + 1,
+                    "name": census,
+                    "loc_name": loc,
+                }
+            )
     # loc_IDs as in the real tables: ordered by state name, then county name.
     for loc_id, rec in enumerate(sorted(out, key=lambda d: (d["state_name"], d["loc_name"]))):
         rec["loc_id"] = loc_id
@@ -161,8 +244,14 @@ def _smooth(field: np.ndarray, sigma: float) -> np.ndarray:
     return field
 
 
-def _data(rng: np.random.Generator, counties: list[dict], n_rows: int, n_cols: int, years: tuple[int, int],
-          missing_frac: float) -> np.ndarray:
+def _data(
+    rng: np.random.Generator,
+    counties: list[dict],
+    n_rows: int,
+    n_cols: int,
+    years: tuple[int, int],
+    missing_frac: float,
+) -> np.ndarray:
     layout = KHAKI_SOYBEAN
     year = np.arange(years[0], years[1] + 1)
     n, t, w = len(counties), len(year), layout.n_weeks
@@ -201,9 +290,11 @@ def _data(rng: np.random.Generator, counties: list[dict], n_rows: int, n_cols: i
     slope[0] = 0.04  # bulk-density-like variable rises with depth
     base = SOIL_BASE[None, :, None]
     n_soil = len(SOIL_BASE)
-    soil_c = (base * (1 + 0.05 * u[:, None, None] + 0.08 * rng.standard_normal((n, n_soil, 1)))
-              + slope[None, :, None] * base * (depth[None, None, :] - 1)
-              + 0.01 * base * rng.standard_normal((n, n_soil, layout.n_depths)))
+    soil_c = (
+        base * (1 + 0.05 * u[:, None, None] + 0.08 * rng.standard_normal((n, n_soil, 1)))
+        + slope[None, :, None] * base * (depth[None, None, :] - 1)
+        + 0.01 * base * rng.standard_normal((n, n_soil, layout.n_depths))
+    )
     soil = np.broadcast_to(soil_c[:, None], (n, t, *soil_c.shape[1:]))
 
     # Planting progress: 14 weekly increments (integers, sum ~88-100) per state and year.
@@ -215,8 +306,15 @@ def _data(rng: np.random.Generator, counties: list[dict], n_rows: int, n_cols: i
             p = np.exp(-0.5 * ((np.arange(14) - centre) / 2.0) ** 2)
             inc = np.round(p / p.sum() * rng.uniform(88, 100))
             planting[state_idx == s, j] = inc
-    extra4_c = np.stack([5.8 + 0.5 * u + 0.3 * rng.standard_normal(n), rng.normal(0.63, 0.05, n),
-                         rng.normal(0.64, 0.05, n), rng.normal(137, 10, n)], axis=1)
+    extra4_c = np.stack(
+        [
+            5.8 + 0.5 * u + 0.3 * rng.standard_normal(n),
+            rng.normal(0.63, 0.05, n),
+            rng.normal(0.64, 0.05, n),
+            rng.normal(137, 10, n),
+        ],
+        axis=1,
+    )
     extra = np.concatenate([planting, np.broadcast_to(extra4_c[:, None], (n, t, 4))], axis=2)
 
     table = np.zeros((n, t, layout.n_columns))
@@ -256,8 +354,12 @@ def _adjacency_text(counties: list[dict], n_rows: int, n_cols: int) -> str:
     census[EXTRA_COUNTY[0]] = EXTRA_COUNTY[1]
     blocks: dict[int, list[int]] = {EXTRA_COUNTY[0]: [EXTRA_COUNTY[0]]}
     for c in counties:
-        neigh = [at[(c["row"] + dr, c["col"] + dc)]["fips"] for dr in (-1, 0, 1) for dc in (-1, 0, 1)
-                 if (c["row"] + dr, c["col"] + dc) in at]
+        neigh = [
+            at[(c["row"] + dr, c["col"] + dc)]["fips"]
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+            if (c["row"] + dr, c["col"] + dc) in at
+        ]
         blocks[c["fips"]] = sorted(neigh, key=lambda f: census[f])
     lines = []
     for fips in sorted(blocks):
@@ -269,8 +371,15 @@ def _adjacency_text(counties: list[dict], n_rows: int, n_cols: int) -> str:
 
 def _write_shapefile(out: Path, counties: list[dict]) -> dict[str, Path]:
     """Square county polygons in EPSG:4269, written via a temporary folder and moved into place atomically."""
-    geoms = [box(WEST + c["col"] * CELL_DEG, NORTH - (c["row"] + 1) * CELL_DEG,
-                 WEST + (c["col"] + 1) * CELL_DEG, NORTH - c["row"] * CELL_DEG) for c in counties]
+    geoms = [
+        box(
+            WEST + c["col"] * CELL_DEG,
+            NORTH - (c["row"] + 1) * CELL_DEG,
+            WEST + (c["col"] + 1) * CELL_DEG,
+            NORTH - c["row"] * CELL_DEG,
+        )
+        for c in counties
+    ]
     gdf = gpd.GeoDataFrame(
         {
             "GEO_ID": [f"0500000US{c['fips']:05d}" for c in counties],
@@ -298,8 +407,10 @@ def _write_shapefile(out: Path, counties: list[dict]) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m seqstruct.crop.synthetic --out DIR [--seed N]``."""
-    p = argparse.ArgumentParser(prog="python -m seqstruct.crop.synthetic",
-                                description="Write synthetic county crop data in the real raw formats.")
+    p = argparse.ArgumentParser(
+        prog="python -m seqstruct.crop.synthetic",
+        description="Write synthetic county crop data in the real raw formats.",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--rows", type=int, default=8, help="grid rows (default 8)")
@@ -308,9 +419,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--last-year", type=int, default=2018)
     p.add_argument("--missing-frac", type=float, default=0.05)
     args = p.parse_args(argv)
-    paths = write_synthetic_crop(args.out, n_rows=args.rows, n_cols=args.cols,
-                                 years=(args.first_year, args.last_year), seed=args.seed,
-                                 missing_frac=args.missing_frac)
+    paths = write_synthetic_crop(
+        args.out,
+        n_rows=args.rows,
+        n_cols=args.cols,
+        years=(args.first_year, args.last_year),
+        seed=args.seed,
+        missing_frac=args.missing_frac,
+    )
     for role, path in paths.items():
         print(f"{role}\t{path}")
     return 0

@@ -14,13 +14,30 @@ def test_settings_are_the_base_with_the_first_grid_point() -> None:
     assert method_settings(config, "cnn_1y") == {}
 
 
-def test_benchmark_writes_one_row_per_method(tiny_nc: Path, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_benchmark_writes_one_row_per_method(tiny_nc: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(json.dumps({"scale": "tiny", "crop": {"methods": {m: TINY_DEEP for m in ("cnn_rnn_5y", "gnn_rnn_5y")}}}))
+    cfg.write_text(
+        json.dumps({"scale": "tiny", "crop": {"methods": {m: TINY_DEEP for m in ("cnn_rnn_5y", "gnn_rnn_5y")}}})
+    )
     out = tmp_path / "bench.csv"
-    code = main(["--data", str(tiny_nc), "--configfile", str(cfg), "--epochs", "2", "--test-year", "2003",
-                 "--methods", "cnn_rnn_5y,gnn_rnn_5y", "--max-gnn-ratio", "0.001", "--out", str(out)])
+    code = main(
+        [
+            "--data",
+            str(tiny_nc),
+            "--configfile",
+            str(cfg),
+            "--epochs",
+            "2",
+            "--test-year",
+            "2003",
+            "--methods",
+            "cnn_rnn_5y,gnn_rnn_5y",
+            "--max-gnn-ratio",
+            "0.001",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 1 and "ABOVE the limit of 0.001x" in capsys.readouterr().out  # the CSV is written anyway
     table = pd.read_csv(out)
     assert list(table["slug"]) == ["cnn_rnn_5y", "gnn_rnn_5y"] and set(table["scale"]) == {"tiny"}

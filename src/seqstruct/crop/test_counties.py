@@ -61,8 +61,10 @@ def test_read_adjacency_bad_line_reports_line_number(tmp_path: Path) -> None:
 
 def test_conflicting_spellings_keep_most_frequent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "adj.txt"
-    path.write_text('"Otter Tail County, MN"\t27111\t"Otter Tail County, MN"\t27111\n'
-                    '"Todd County, MN"\t27111\t"Otter Tail County, MN"\t27111\n')
+    path.write_text(
+        '"Otter Tail County, MN"\t27111\t"Otter Tail County, MN"\t27111\n'
+        '"Todd County, MN"\t27111\t"Otter Tail County, MN"\t27111\n'
+    )
     _, names, edges = read_adjacency(path)
     assert names == {27111: "Otter Tail County, MN"} and edges == []
     assert "spelled more than one way" in caplog.text
@@ -70,9 +72,16 @@ def test_conflicting_spellings_keep_most_frequent(tmp_path: Path, caplog: pytest
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("St. Clair County", "saint clair"), ("St. Clair County", "st clair"), ("LaSalle County", "la salle"),
-     ("De Kalb County", "dekalb"), ("McHenry County", "mchenry"), ("O Brien County", "o'brien"),
-     ("Ste. Genevieve County", "sainte genevieve"), ("La Salle Parish", "la salle")],
+    [
+        ("St. Clair County", "saint clair"),
+        ("St. Clair County", "st clair"),
+        ("LaSalle County", "la salle"),
+        ("De Kalb County", "dekalb"),
+        ("McHenry County", "mchenry"),
+        ("O Brien County", "o'brien"),
+        ("Ste. Genevieve County", "sainte genevieve"),
+        ("La Salle Parish", "la salle"),
+    ],
 )
 def test_normalise_county_name(a: str, b: str) -> None:
     assert normalise_county_name(a) == normalise_county_name(b)
@@ -87,21 +96,65 @@ def test_census_key() -> None:
 
 
 def test_map_loc_ids_name_variants() -> None:
-    census = {17111: "McHenry County, IL", 17109: "McDonough County, IL", 17099: "La Salle County, IL",
-              17037: "De Kalb County, IL", 18033: "DeKalb County, IN", 17163: "St. Clair County, IL",
-              46113: "Shannon County, SD", 18087: "LaGrange County, IN", 29510: "St. Louis city, MO",
-              29189: "St. Louis County, MO"}
-    loc = pd.DataFrame({
-        "State": ["illinois", "illinois", "illinois", "illinois", "indiana", "illinois", "south dakota",
-                  "indiana", "missouri", "missouri", "illinois", "atlantis"],
-        "County": ["mchenry", "mcdonough", "lasalle", "de kalb", "de kalb", "st clair", "oglala lakota",
-                   "lagrange", "st. louis", "st. louis city", "nowhere", "adams"],
-        "ID_loc": np.arange(12),
-    })
+    census = {
+        17111: "McHenry County, IL",
+        17109: "McDonough County, IL",
+        17099: "La Salle County, IL",
+        17037: "De Kalb County, IL",
+        18033: "DeKalb County, IN",
+        17163: "St. Clair County, IL",
+        46113: "Shannon County, SD",
+        18087: "LaGrange County, IN",
+        29510: "St. Louis city, MO",
+        29189: "St. Louis County, MO",
+    }
+    loc = pd.DataFrame(
+        {
+            "State": [
+                "illinois",
+                "illinois",
+                "illinois",
+                "illinois",
+                "indiana",
+                "illinois",
+                "south dakota",
+                "indiana",
+                "missouri",
+                "missouri",
+                "illinois",
+                "atlantis",
+            ],
+            "County": [
+                "mchenry",
+                "mcdonough",
+                "lasalle",
+                "de kalb",
+                "de kalb",
+                "st clair",
+                "oglala lakota",
+                "lagrange",
+                "st. louis",
+                "st. louis city",
+                "nowhere",
+                "adams",
+            ],
+            "ID_loc": np.arange(12),
+        }
+    )
     abbrev = {"illinois": "IL", "indiana": "IN", "south dakota": "SD", "missouri": "MO"}
     mapping, unmatched = map_loc_ids(loc, abbrev, census)
-    assert mapping == {0: 17111, 1: 17109, 2: 17099, 3: 17037, 4: 18033, 5: 17163, 6: 46113, 7: 18087,
-                       8: 29189, 9: 29510}
+    assert mapping == {
+        0: 17111,
+        1: 17109,
+        2: 17099,
+        3: 17037,
+        4: 18033,
+        5: 17163,
+        6: 46113,
+        7: 18087,
+        8: 29189,
+        9: 29510,
+    }
     assert unmatched == [10, 11]
 
 

@@ -13,8 +13,10 @@ from seqstruct.crop.dataset import Split, make_tensors
 from seqstruct.crop.models import ARCHITECTURES, CNNRNN, GNNRNN, CropModelConfig
 from seqstruct.crop.train import run
 
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none visible to torch)")]
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none visible to torch)"),
+]
 
 FAST = {**TINY_DEEP, "epochs": 2}
 

@@ -66,6 +66,5 @@ def test_masking_replaces_late_weeks_of_one_year_with_county_training_means() ->
     assert torch.equal(data.weekly, before)  # restored
     with masked_after_week(data, 2003, 52):
         assert torch.equal(data.weekly, before)  # week 52: nothing left to mask
-    with pytest.raises(ValueError, match="mask week 53 outside 0..52"):
-        with masked_after_week(data, 2003, 53):
-            pass
+    with pytest.raises(ValueError, match="mask week 53 outside 0..52"), masked_after_week(data, 2003, 53):
+        pass

@@ -23,10 +23,12 @@ FIPS = [17001, 17003, 17005, 17007]
 @pytest.fixture
 def shp(tmp_path: Path) -> Path:
     """A 2x2 grid of 0.5-degree squares in Illinois, in the Census field layout (STATE, COUNTY strings)."""
-    cells = [box(-89 + 0.5 * (i % 2), 40 + 0.5 * (i // 2), -88.5 + 0.5 * (i % 2), 40.5 + 0.5 * (i // 2))
-             for i in range(4)]
-    gdf = gpd.GeoDataFrame({"STATE": ["17"] * 4, "COUNTY": [f"{f % 1000:03d}" for f in FIPS]}, geometry=cells,
-                           crs="EPSG:4269")
+    cells = [
+        box(-89 + 0.5 * (i % 2), 40 + 0.5 * (i // 2), -88.5 + 0.5 * (i % 2), 40.5 + 0.5 * (i // 2)) for i in range(4)
+    ]
+    gdf = gpd.GeoDataFrame(
+        {"STATE": ["17"] * 4, "COUNTY": [f"{f % 1000:03d}" for f in FIPS]}, geometry=cells, crs="EPSG:4269"
+    )
     path = tmp_path / "counties.shp"
     gdf.to_file(path)
     return path
@@ -40,10 +42,19 @@ def _write(path: Path, rows: list[tuple[str, int, int, float, float]]) -> Path:
 @pytest.fixture
 def seeds(tmp_path: Path) -> list[Path]:
     """Two seeds; seed 1 misses county 17005, both carry a val row that must be ignored."""
-    a = _write(tmp_path / "s0.csv", [("val", 17001, 2017, 10.0, 99.0), ("test", 17001, 2018, 50.0, 48.0),
-                                     ("test", 17003, 2018, 60.0, 62.0), ("test", 17005, 2018, 55.0, 53.0)])
-    b = _write(tmp_path / "s1.csv", [("val", 17001, 2017, 10.0, -99.0), ("test", 17001, 2018, 50.0, 52.0),
-                                     ("test", 17003, 2018, 60.0, 66.0)])
+    a = _write(
+        tmp_path / "s0.csv",
+        [
+            ("val", 17001, 2017, 10.0, 99.0),
+            ("test", 17001, 2018, 50.0, 48.0),
+            ("test", 17003, 2018, 60.0, 62.0),
+            ("test", 17005, 2018, 55.0, 53.0),
+        ],
+    )
+    b = _write(
+        tmp_path / "s1.csv",
+        [("val", 17001, 2017, 10.0, -99.0), ("test", 17001, 2018, 50.0, 52.0), ("test", 17003, 2018, 60.0, 66.0)],
+    )
     return [a, b]
 
 
@@ -99,8 +110,9 @@ def test_map_frame_marks_counties_without_prediction(seeds: list[Path], shp: Pat
     assert gdf.crs.to_epsg() == 5070
 
 
-def test_plot_county_maps_draws_no_data_grey(seeds: list[Path], shp: Path, tmp_path: Path,
-                                             capture: list[plt.Figure]) -> None:
+def test_plot_county_maps_draws_no_data_grey(
+    seeds: list[Path], shp: Path, tmp_path: Path, capture: list[plt.Figure]
+) -> None:
     out = tmp_path / "fig" / "maps.png"
     plot_county_maps(mean_predictions(seeds), FIPS, shp, out, "test maps")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -121,8 +133,9 @@ def test_plot_county_maps_draws_no_data_grey(seeds: list[Path], shp: Path, tmp_p
     assert_allclose([lo, hi], [-4.0, 4.0])  # differences 0, 4, -2: symmetric at the largest |difference|
 
 
-def test_plot_county_maps_rejects_several_years_and_unknown_county(seeds: list[Path], shp: Path,
-                                                                   tmp_path: Path) -> None:
+def test_plot_county_maps_rejects_several_years_and_unknown_county(
+    seeds: list[Path], shp: Path, tmp_path: Path
+) -> None:
     pred = mean_predictions(seeds)
     two_years = pd.concat([pred, pred.assign(year=2017)])
     with pytest.raises(ValueError, match="several years"):
@@ -152,7 +165,8 @@ def test_counties_of_states_lists_the_whole_states(tmp_path: Path) -> None:
     from seqstruct.crop.maps import counties_of_states
 
     cells = [box(i, 0, i + 1, 1) for i in range(4)]
-    gdf = gpd.GeoDataFrame({"STATE": ["17", "17", "18", "19"], "COUNTY": ["001", "003", "005", "001"]},
-                           geometry=cells, crs="EPSG:4269")
+    gdf = gpd.GeoDataFrame(
+        {"STATE": ["17", "17", "18", "19"], "COUNTY": ["001", "003", "005", "001"]}, geometry=cells, crs="EPSG:4269"
+    )
     gdf.to_file(tmp_path / "c.shp")
     assert counties_of_states(tmp_path / "c.shp", [17003, 18005]) == [17003, 18005, 17001]

@@ -39,8 +39,9 @@ DIMS = {
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_synthetic_crop(tmp_path_factory.mktemp("syn"), n_rows=6, n_cols=6, years=(2000, 2012),
-                                missing_frac=0.1)
+    return write_synthetic_crop(
+        tmp_path_factory.mktemp("syn"), n_rows=6, n_cols=6, years=(2000, 2012), missing_frac=0.1
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,9 @@ def test_synthetic_build_schema(synthetic: dict[str, Path], synthetic_ds: xr.Dat
     raw = load_khaki_npz(synthetic["npz"])
     row = raw[(raw[:, 0] == int(ds["loc_id"][3])) & (raw[:, 1] == 2005)]
     if len(row):
-        np.testing.assert_allclose(ds["weekly"].isel(county=3).sel(year=2005).values.ravel(),
-                                   row[0, KHAKI_SOYBEAN.weekly_slice()], rtol=1e-6)
+        np.testing.assert_allclose(
+            ds["weekly"].isel(county=3).sel(year=2005).values.ravel(), row[0, KHAKI_SOYBEAN.weekly_slice()], rtol=1e-6
+        )
         assert float(ds["yield"].isel(county=3).sel(year=2005)) == pytest.approx(row[0, 2], rel=1e-6)
 
 
@@ -138,12 +140,24 @@ def test_netcdf_roundtrip(synthetic_ds: xr.Dataset, tmp_path: Path) -> None:
     xr.testing.assert_identical(ds, synthetic_ds)
 
 
-def test_cli_writes_and_reports_errors(synthetic: dict[str, Path], tmp_path: Path,
-                                       capsys: pytest.CaptureFixture) -> None:
+def test_cli_writes_and_reports_errors(
+    synthetic: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     out = tmp_path / "soybean.nc"
-    argv = ["--npz", str(synthetic["npz"]), "--loc", str(synthetic["loc_csv"]), "--abbrev",
-            str(synthetic["abbrev_txt"]), "--adjacency", str(synthetic["adjacency_txt"]), "--shp",
-            str(synthetic["shp"]), "--out", str(out)]
+    argv = [
+        "--npz",
+        str(synthetic["npz"]),
+        "--loc",
+        str(synthetic["loc_csv"]),
+        "--abbrev",
+        str(synthetic["abbrev_txt"]),
+        "--adjacency",
+        str(synthetic["adjacency_txt"]),
+        "--shp",
+        str(synthetic["shp"]),
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0 and out.exists()
     bad = tmp_path / "bad.npz"
     bad.write_bytes(synthetic["npz"].read_bytes()[:1000])
@@ -156,8 +170,10 @@ def test_cli_writes_and_reports_errors(synthetic: dict[str, Path], tmp_path: Pat
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not all(p.exists() for p in REAL.values()),
-                    reason=f"real crop data not found under {MIRROR} (set SEQSTRUCT_DATA_MIRROR)")
+@pytest.mark.skipif(
+    not all(p.exists() for p in REAL.values()),
+    reason=f"real crop data not found under {MIRROR} (set SEQSTRUCT_DATA_MIRROR)",
+)
 def test_real_soybean_dataset(caplog: pytest.LogCaptureFixture) -> None:
     start = time.perf_counter()
     with caplog.at_level(logging.WARNING):
@@ -174,8 +190,10 @@ def test_real_soybean_dataset(caplog: pytest.LogCaptureFixture) -> None:
     # every county of the data is a node of the Census graph; report the isolated ones
     deg = np.bincount(ds["edge_index"].values[0], minlength=105)
     isolated = [f"{int(f)} {n}" for f, n, d in zip(ds["county"].values, ds["name"].values, deg) if d == 0]
-    print(f"real soybean: 105 counties, {ds.sizes['edge']} directed edges, {len(isolated)} without neighbours "
-          f"in the set {isolated}, built in {elapsed:.2f} s")
+    print(
+        f"real soybean: 105 counties, {ds.sizes['edge']} directed edges, {len(isolated)} without neighbours "
+        f"in the set {isolated}, built in {elapsed:.2f} s"
+    )
     assert ds.sizes["edge"] > 400
     assert len(isolated) <= 5
-    assert 36.9 < float(ds["lat"].min()) and float(ds["lat"].max()) < 42.6  # Illinois/Indiana latitudes
+    assert float(ds["lat"].min()) > 36.9 and float(ds["lat"].max()) < 42.6  # Illinois/Indiana latitudes

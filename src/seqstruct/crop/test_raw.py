@@ -51,9 +51,21 @@ def test_khaki_layout_slices() -> None:
 
 def test_layout_rejects_overlapping_blocks() -> None:
     with pytest.raises(ValueError, match="overlap"):
-        ColumnLayout(name="bad", n_columns=10, id_col=0, year_col=1, yield_col=2, weekly_start=3,
-                     weekly_vars=("a",), n_weeks=4, soil_start=5, soil_vars=("s",), n_depths=2,
-                     extra_start=9, extra_vars=("e",))
+        ColumnLayout(
+            name="bad",
+            n_columns=10,
+            id_col=0,
+            year_col=1,
+            yield_col=2,
+            weekly_start=3,
+            weekly_vars=("a",),
+            n_weeks=4,
+            soil_start=5,
+            soil_vars=("s",),
+            n_depths=2,
+            extra_start=9,
+            extra_vars=("e",),
+        )
 
 
 def test_load_khaki_npz_roundtrip(tmp_path: Path) -> None:
@@ -77,7 +89,7 @@ def test_corrupt_member_of_npz(tmp_path: Path) -> None:
     path = _save(tmp_path / "c.npz", data=_rows())
     raw = bytearray(path.read_bytes())
     mid = len(raw) // 2
-    raw[mid:mid + 64] = bytes(64)  # damage the compressed member, keep the central directory
+    raw[mid : mid + 64] = bytes(64)  # damage the compressed member, keep the central directory
     path.write_bytes(bytes(raw))
     with pytest.raises(CropDataError, match="not a readable .npz") as err:
         load_khaki_npz(path)
@@ -146,8 +158,7 @@ def test_loc_table_duplicate_id(tmp_path: Path) -> None:
 def test_read_state_abbrev(tmp_path: Path) -> None:
     path = tmp_path / "abbrev.txt"
     path.write_text("ALABAMA AL\nNEW YORK    NY\nNORTHERN MARIANA IS MP\n\nILLINOIS\tIL\n")
-    assert read_state_abbrev(path) == {"alabama": "AL", "new york": "NY", "northern mariana is": "MP",
-                                       "illinois": "IL"}
+    assert read_state_abbrev(path) == {"alabama": "AL", "new york": "NY", "northern mariana is": "MP", "illinois": "IL"}
     path.write_text("ALABAMA AL\nTEXAS\n")
     with pytest.raises(CropDataError, match=r"abbrev.txt:2:"):
         read_state_abbrev(path)

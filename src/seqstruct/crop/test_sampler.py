@@ -7,8 +7,11 @@ from seqstruct.crop.sampler import NeighborSampler
 
 def star_and_path(n_leaves: int = 12) -> tuple[torch.Tensor, int]:
     """Node 0 with ``n_leaves`` leaves 1..n, plus a path n+1 - n+2 - n+3 hanging off leaf 1 (both directions)."""
-    pairs = [(0, i) for i in range(1, n_leaves + 1)] + [(1, n_leaves + 1), (n_leaves + 1, n_leaves + 2),
-                                                         (n_leaves + 2, n_leaves + 3)]
+    pairs = [(0, i) for i in range(1, n_leaves + 1)] + [
+        (1, n_leaves + 1),
+        (n_leaves + 1, n_leaves + 2),
+        (n_leaves + 2, n_leaves + 3),
+    ]
     e = np.array(pairs).T
     return torch.as_tensor(np.concatenate([e, e[::-1]], axis=1)), n_leaves + 4
 

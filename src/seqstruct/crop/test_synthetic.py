@@ -7,12 +7,19 @@ from seqstruct.crop.counties import county_geometry, map_loc_ids, read_adjacency
 from seqstruct.crop.layout import KHAKI_SOYBEAN
 from seqstruct.crop.prepare import build_crop_dataset
 from seqstruct.crop.raw import load_khaki_npz, read_loc_table, read_state_abbrev
-from seqstruct.crop.synthetic import main, write_synthetic_crop
+from seqstruct.crop.synthetic import RAW_FILES, main, write_synthetic_crop
 
 ARGS = ("npz", "loc_csv", "abbrev_txt", "adjacency_txt", "shp")
-REAL_NAMES = {"soybean_data.npz", "Soybeans_Loc_ID.csv", "us_county_abbrev.txt", "county_adjacency.txt",
-              "gz_2010_us_050_00_20m.shp", "gz_2010_us_050_00_20m.shx", "gz_2010_us_050_00_20m.dbf",
-              "gz_2010_us_050_00_20m.prj"}
+REAL_NAMES = {
+    "soybean_data.npz",
+    "Soybeans_Loc_ID.csv",
+    "us_county_abbrev.txt",
+    "county_adjacency.txt",
+    "gz_2010_us_050_00_20m.shp",
+    "gz_2010_us_050_00_20m.shx",
+    "gz_2010_us_050_00_20m.dbf",
+    "gz_2010_us_050_00_20m.prj",
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +31,7 @@ def test_file_names_match_the_real_data(default_run: dict[str, Path]) -> None:
     assert {p.name for p in default_run.values()} == REAL_NAMES
     folder = default_run["npz"].parent
     assert {p.name for p in folder.iterdir()} == REAL_NAMES  # no temporary files left behind
+    assert set(RAW_FILES) == REAL_NAMES  # the workflow's synthesize_crop outputs
 
 
 def test_deterministic(default_run: dict[str, Path], tmp_path: Path) -> None:
@@ -51,13 +59,13 @@ def test_raw_formats_and_contents(default_run: dict[str, Path]) -> None:
     prcp, srad, swe, tmax, tmin, vp = (weekly[:, v] for v in range(6))
     assert prcp.min() >= 0 and 1 < prcp.mean() < 5
     assert 100 < srad.mean() < 450 and swe.min() >= 0 and vp.min() > 0
-    assert (tmin < tmax).all() and -30 < tmax.min() and tmax.max() < 50
+    assert (tmin < tmax).all() and tmax.min() > -30 and tmax.max() < 50
     assert tmax[:, 27].mean() > tmax[:, 1].mean() + 15  # summer warmer than winter
     assert swe[:, 25:32].mean() < 0.5 < 5 < swe[:, 0:4].mean()  # snow in winter only
     soil = data[:, lay.soil_slice()].reshape(-1, 10, 10)
     assert (soil[:, 0, 9] > soil[:, 0, 0]).all()  # bulk-density-like variable rises with depth
     planting = data[:, 415:429]
-    assert planting.min() >= 0 and (85 <= planting.sum(1)).all() and (planting.sum(1) <= 101).all()
+    assert planting.min() >= 0 and (planting.sum(1) >= 85).all() and (planting.sum(1) <= 101).all()
     assert data[:, 2].min() >= 5
 
     loc = read_loc_table(default_run["loc_csv"])

@@ -4,9 +4,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from seqstruct.common.io import sha256_file
 from seqstruct.crop.conftest import TINY_DEEP as FAST
 from seqstruct.crop.train import METHODS, SKLEARN, run
-from seqstruct.common.io import sha256_file
 
 
 @pytest.mark.parametrize("method", list(METHODS))
@@ -59,12 +59,19 @@ def test_unknown_setting_raises(tiny_nc: Path, tmp_path: Path) -> None:
 
 
 def test_search_scores_validation_only(tiny_nc: Path) -> None:
-    from seqstruct.crop.search import grid_points, search
+    from seqstruct.crop.search import search
 
-    assert grid_points({"a": [1, 2], "b": [3]}) == [{"a": 1, "b": 3}, {"a": 2, "b": 3}]
     table = search(tiny_nc, "cnn_rnn_5y", 2003, FAST, {"lr": [1e-3, 1e-2]}, seeds=[0])
-    assert list(table.columns) == ["lr", "point", "seed", "val_rmse", "val_r2", "val_corr", "best_epoch",
-                                   "mean_val_rmse"]
+    assert list(table.columns) == [
+        "lr",
+        "point",
+        "seed",
+        "val_rmse",
+        "val_r2",
+        "val_corr",
+        "best_epoch",
+        "mean_val_rmse",
+    ]
     assert table["mean_val_rmse"].is_monotonic_increasing and not any("test" in c for c in table.columns)
 
 
@@ -89,8 +96,9 @@ def test_graph_batches_with_all_neighbours_are_exact(method: str) -> None:
 
     data = make_tensors(tiny_prepared(n_side=4), Split(2003))
     shapes = {g: tuple(getattr(data, g).shape[2:]) for g in ("weekly", "soil", "extra")}
-    model = build_model(method, shapes, CropModelConfig(weekly_channels=(4, 4, 4, 4), soil_channels=(4, 4, 4),
-                                                        hidden=8)).eval()
+    model = build_model(
+        method, shapes, CropModelConfig(weekly_channels=(4, 4, 4, 4), soil_channels=(4, 4, 4), hidden=8)
+    ).eval()
     history = 5 if method.endswith("5y") else 1
     sampler = NeighborSampler(data.edge_index, data.n_counties, (0, 0))
     batches = GraphBatches(data, [2001], batch_size=3, seed=0, history=history, sampler=sampler)
@@ -99,7 +107,7 @@ def test_graph_batches_with_all_neighbours_are_exact(method: str) -> None:
         full = model(data.weekly[:, w], data.soil[:, w], data.extra[:, w], data.edge_index)
         seen = []
         for batch in batches(0):
-            seeds = torch.as_tensor(batch[1][:batch[3]])
+            seeds = torch.as_tensor(batch[1][: batch[3]])
             pred, target = batches.forward(model, batch)
             torch.testing.assert_close(pred, full[seeds])
             torch.testing.assert_close(target, data.y[seeds, w], equal_nan=True)
@@ -111,15 +119,24 @@ def test_graph_batches_with_all_neighbours_are_exact(method: str) -> None:
 def test_select_writes_the_validation_choice(tiny_nc: Path, tmp_path: Path) -> None:
     from seqstruct.crop.search import select
 
-    rec = select(tiny_nc, "lasso_1y", 2003, {"max_iter": 5000}, {"alpha": [0.01, 10.0]}, seed=0,
-                 out=tmp_path / "selection.json")
+    rec = select(
+        tiny_nc, "lasso_1y", 2003, {"max_iter": 5000}, {"alpha": [0.01, 10.0]}, seed=0, out=tmp_path / "selection.json"
+    )
     assert json.loads((tmp_path / "selection.json").read_text()) == rec
     assert rec["chosen"] == {"alpha": 0.01}  # alpha 10 zeroes every coefficient
     assert rec["params"] == {"max_iter": 5000, "alpha": 0.01} and rec["val_year"] == 2002
     assert [p["settings"]["alpha"] for p in rec["points"]] == [0.01, 10.0]
-    assert rec["points"][0]["val_rmse"] < rec["points"][1]["val_rmse"]
-    mixed = select(tiny_nc, "gradient_boosting_1y", 2003, {"max_iter": 5}, {"max_depth": [2, None]}, seed=0,
-                   out=tmp_path / "gb.json")
+    assert rec["points"][0]["score"] < rec["points"][1]["score"] == rec["points"][1]["val"]["rmse"]
+    assert rec["metric"] == "rmse" and rec["maximize"] is False
+    mixed = select(
+        tiny_nc,
+        "gradient_boosting_1y",
+        2003,
+        {"max_iter": 5},
+        {"max_depth": [2, None]},
+        seed=0,
+        out=tmp_path / "gb.json",
+    )
     assert {type(p["settings"]["max_depth"]) for p in mixed["points"]} == {int, type(None)}  # not 2.0 / NaN
     one = select(tiny_nc, "cnn_rnn_5y", 2003, FAST, {"lr": [0.5]}, seed=0, out=tmp_path / "one.json")
     assert one["points"] == [] and one["params"]["lr"] == 0.5  # one point: nothing trained
@@ -129,7 +146,23 @@ def test_search_cli_keeps_small_settings_exact(tiny_nc: Path, tmp_path: Path) ->
     from seqstruct.crop.search import main
 
     out = tmp_path / "search.csv"
-    assert main(["--data", str(tiny_nc), "--method", "cnn_rnn_5y", "--test-year", "2003", "--base",
-                 json.dumps({**FAST, "epochs": 1}), "--grid", '{"weight_decay": [1e-05, 0.0001]}',
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(tiny_nc),
+                "--method",
+                "cnn_rnn_5y",
+                "--test-year",
+                "2003",
+                "--base",
+                json.dumps({**FAST, "epochs": 1}),
+                "--grid",
+                '{"weight_decay": [1e-05, 0.0001]}',
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert sorted(pd.read_csv(out)["weight_decay"]) == [1e-05, 0.0001]

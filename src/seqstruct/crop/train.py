@@ -26,11 +26,11 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Lasso, Ridge
 
 from seqstruct.common.device import pick_device
-from seqstruct.common.io import atomic_path, write_json
 from seqstruct.common.metrics import regression_metrics
-from seqstruct.common.provenance import run_provenance, utc_now
+from seqstruct.common.provenance import utc_now
+from seqstruct.common.runs import write_run
 from seqstruct.common.seeding import seed_everything
-from seqstruct.common.trainer import Trainer, TrainConfig
+from seqstruct.common.trainer import TrainConfig, Trainer
 from seqstruct.crop.batches import GraphBatches, SeqBatches, predict
 from seqstruct.crop.dataset import CropTensors, Split, make_tensors, masked_after_week, open_prepared
 from seqstruct.crop.models import CropModelConfig, build_model, log_cosh_loss
@@ -40,9 +40,17 @@ log = logging.getLogger(__name__)
 
 #: workflow slug -> thesis method name (Table 2.1 order)
 METHODS = {
-    "lasso_1y": "lasso 1y", "ridge_1y": "ridge 1y", "gradient_boosting_1y": "gradient-boosting 1y",
-    "gru_1y": "gru 1y", "lstm_1y": "lstm 1y", "cnn_1y": "cnn 1y", "gnn_1y": "gnn 1y",
-    "gru_5y": "gru 5y", "lstm_5y": "lstm 5y", "cnn_rnn_5y": "cnn-rnn 5y", "gnn_rnn_5y": "gnn-rnn 5y",
+    "lasso_1y": "lasso 1y",
+    "ridge_1y": "ridge 1y",
+    "gradient_boosting_1y": "gradient-boosting 1y",
+    "gru_1y": "gru 1y",
+    "lstm_1y": "lstm 1y",
+    "cnn_1y": "cnn 1y",
+    "gnn_1y": "gnn 1y",
+    "gru_5y": "gru 5y",
+    "lstm_5y": "lstm 5y",
+    "cnn_rnn_5y": "cnn-rnn 5y",
+    "gnn_rnn_5y": "gnn-rnn 5y",
 }
 #: scikit-learn methods and the settings each accepts (with defaults)
 SKLEARN: dict[str, dict[str, Any]] = {
@@ -71,25 +79,49 @@ class DeepParams:
     fanouts: tuple[int, ...] = (10, 10)  # graph models: neighbours sampled per node and layer (0 = all)
 
 
-def run(method: str, data_path: str | Path, test_year: int, seed: int, params: dict[str, Any], out_dir: str | Path,
-        ckpt_dir: str | Path | None = None, threads: int = 1, crop: str = "soybean", evaluate_test: bool = True,
-        early_week: int = 22, early_weeks: Sequence[int] = EARLY_WEEKS) -> dict[str, Any]:
+def run(
+    method: str,
+    data_path: str | Path,
+    test_year: int,
+    seed: int,
+    params: dict[str, Any],
+    out_dir: str | Path,
+    ckpt_dir: str | Path | None = None,
+    threads: int = 1,
+    crop: str = "soybean",
+    evaluate_test: bool = True,
+    early_week: int = 22,
+    early_weeks: Sequence[int] = EARLY_WEEKS,
+) -> dict[str, Any]:
     """Train ``method`` for test year ``test_year`` with ``seed``; write and return its metrics.
 
-    Args:
-        method: one of ``METHODS`` (slug).
-        data_path: the prepared NetCDF.
-        test_year: test year; validation is the year before.
-        seed: the run's seed.
-        params: method settings (``SKLEARN[method]`` keys for the scikit-learn methods; for deep models any
-            field of ``TrainConfig``, ``CropModelConfig`` and ``DeepParams``). Unknown keys raise.
-        out_dir: where ``metrics.json``, ``predictions.csv`` and ``model.pt`` go.
-        ckpt_dir: scratch folder for resumable checkpoints (deep models).
-        threads: CPU threads for torch.
-        crop: crop name recorded in the outputs.
-        evaluate_test: False for hyperparameter searches: the test year is then never predicted or scored.
-        early_week: ``test_early`` holds the test metrics with weekly features masked after this week (Table 2.2).
-        early_weeks: the masking weeks of the ``early`` curve.
+    Parameters
+    ----------
+    method
+        One of ``METHODS`` (slug).
+    data_path
+        The prepared NetCDF.
+    test_year
+        Test year; validation is the year before.
+    seed
+        The run's seed.
+    params
+        Method settings (``SKLEARN[method]`` keys for the scikit-learn methods; for deep models any
+        field of ``TrainConfig``, ``CropModelConfig`` and ``DeepParams``). Unknown keys raise.
+    out_dir
+        Where ``metrics.json``, ``predictions.csv`` and ``model.pt`` go.
+    ckpt_dir
+        Scratch folder for resumable checkpoints (deep models).
+    threads
+        CPU threads for torch.
+    crop
+        Crop name recorded in the outputs.
+    evaluate_test
+        False for hyperparameter searches: the test year is then never predicted or scored.
+    early_week
+        ``test_early`` holds the test metrics with weekly features masked after this week (Table 2.2).
+    early_weeks
+        The masking weeks of the ``early`` curve.
     """
     if method not in METHODS:
         raise ValueError(f"unknown crop method {method!r}; known: {sorted(METHODS)}")
@@ -98,8 +130,16 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
     t0, started = time.perf_counter(), utc_now()
     split = Split(int(test_year))
     data = make_tensors(open_prepared(data_path), split)
-    log.info("%s: test %d, val %d, %d counties, years %d-%d, seed %d", METHODS[method], split.test_year,
-             split.val_year, data.n_counties, data.years[0], data.years[-1], seed)
+    log.info(
+        "%s: test %d, val %d, %d counties, years %d-%d, seed %d",
+        METHODS[method],
+        split.test_year,
+        split.val_year,
+        data.n_counties,
+        data.years[0],
+        data.years[-1],
+        seed,
+    )
     if method in SKLEARN:
         predict_year, model_state, extra = _fit_sklearn(method, data, params, seed)
         device = "cpu"
@@ -113,35 +153,61 @@ def run(method: str, data_path: str | Path, test_year: int, seed: int, params: d
         y_true, y_pred = y[:, data.year_index(year)], predict_year(year)
         result[name] = regression_metrics(y_true, y_pred)
         keep = ~np.isnan(y_true)
-        rows.append(pd.DataFrame({"split": name, "fips": data.fips[keep], "year": year,
-                                  "y_true": y_true[keep] * data.y_std + data.y_mean,
-                                  "y_pred": y_pred[keep] * data.y_std + data.y_mean}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "split": name,
+                    "fips": data.fips[keep],
+                    "year": year,
+                    "y_true": y_true[keep] * data.y_std + data.y_mean,
+                    "y_pred": y_pred[keep] * data.y_std + data.y_mean,
+                }
+            )
+        )
     if evaluate_test:
         result.update(_early(data, predict_year, early_week, early_weeks))
     metrics = {
-        "method": METHODS[method], "slug": method, "crop": crop, "test_year": split.test_year,
-        "val_year": split.val_year, "seed": seed, **result,
-        "y_mean": data.y_mean, "y_std": data.y_std, "device": str(device),
-        "seconds": time.perf_counter() - t0, "params": params, **extra,
-        "provenance": run_provenance(started, inputs=[data_path]),
+        "method": METHODS[method],
+        "slug": method,
+        "crop": crop,
+        "test_year": split.test_year,
+        "val_year": split.val_year,
+        "seed": seed,
+        **result,
+        "y_mean": data.y_mean,
+        "y_std": data.y_std,
+        "device": str(device),
+        "seconds": time.perf_counter() - t0,
+        "params": params,
+        **extra,
     }
-    log.info("%s test %d seed %d: %s", METHODS[method], split.test_year, seed,
-             " | ".join(f"{k} {_fmt(result[k])}" for k in ("val", "test", "test_early") if k in result))
-    out = Path(out_dir)
-    with atomic_path(out / "predictions.csv") as tmp:
-        pd.concat(rows).to_csv(tmp, index=False, float_format="%.6g")
-    with atomic_path(out / "model.pt") as tmp:
-        torch.save(model_state, tmp)
-    write_json(out / "metrics.json", metrics)  # last: its presence means the run is complete
-    return metrics
+    log.info(
+        "%s test %d seed %d: %s",
+        METHODS[method],
+        split.test_year,
+        seed,
+        " | ".join(f"{k} {_fmt(result[k])}" for k in ("val", "test", "test_early") if k in result),
+    )
+    predictions = pd.concat(rows)
+    return write_run(
+        out_dir,
+        metrics,
+        started_utc=started,
+        inputs=[data_path],
+        artifacts={
+            "predictions.csv": lambda tmp: predictions.to_csv(tmp, index=False, float_format="%.6g"),
+            "model.pt": lambda tmp: torch.save(model_state, tmp),
+        },
+    )
 
 
 def _fmt(m: dict[str, float]) -> str:
     return f"rmse {m['rmse']:.4f} r2 {m['r2']:.4f} corr {m['corr']:.4f} (n={m['n']})"
 
 
-def _early(data: CropTensors, predict_year: Callable[[int], np.ndarray], week: int,
-           weeks: Sequence[int]) -> dict[str, Any]:
+def _early(
+    data: CropTensors, predict_year: Callable[[int], np.ndarray], week: int, weeks: Sequence[int]
+) -> dict[str, Any]:
     """Test metrics with the test year's weekly features masked after ``week`` (``test_early``) and after each
     of ``weeks`` (``early``: lists aligned with ``weeks``)."""
     year = data.split.test_year
@@ -174,8 +240,9 @@ def _split_params(params: dict[str, Any], *classes: type) -> list[Any]:
 
 
 # ---------------------------------------------------------------- scikit-learn baselines
-def _fit_sklearn(method: str, data: CropTensors, params: dict[str, Any],
-                 seed: int) -> tuple[Callable[[int], np.ndarray], dict[str, Any], dict[str, Any]]:
+def _fit_sklearn(
+    method: str, data: CropTensors, params: dict[str, Any], seed: int
+) -> tuple[Callable[[int], np.ndarray], dict[str, Any], dict[str, Any]]:
     """Fit on the flattened single-year features of the training years (labelled county-years only)."""
     unknown = set(params) - set(SKLEARN[method])
     if unknown:
@@ -187,9 +254,13 @@ def _fit_sklearn(method: str, data: CropTensors, params: dict[str, Any],
         model = Ridge(alpha=float(kw["alpha"]))
     else:
         depth = None if kw["max_depth"] is None else int(kw["max_depth"])
-        model = HistGradientBoostingRegressor(max_iter=int(kw["max_iter"]), max_depth=depth,
-                                              learning_rate=float(kw["learning_rate"]), early_stopping=False,
-                                              random_state=seed)
+        model = HistGradientBoostingRegressor(
+            max_iter=int(kw["max_iter"]),
+            max_depth=depth,
+            learning_rate=float(kw["learning_rate"]),
+            early_stopping=False,
+            random_state=seed,
+        )
     years = data.train_years(history=1)
     x = np.concatenate([data.flat_features(t) for t in years])
     y = np.concatenate([data.y[:, data.year_index(t)].numpy() for t in years])
@@ -201,21 +272,27 @@ def _fit_sklearn(method: str, data: CropTensors, params: dict[str, Any],
 
 
 # ---------------------------------------------------------------- deep models
-def _fit_deep(method: str, data: CropTensors, params: dict[str, Any], seed: int, ckpt_dir: str | Path | None
-              ) -> tuple[Callable[[int], np.ndarray], dict[str, Any], dict[str, Any], torch.device, CropTensors]:
+def _fit_deep(
+    method: str, data: CropTensors, params: dict[str, Any], seed: int, ckpt_dir: str | Path | None
+) -> tuple[Callable[[int], np.ndarray], dict[str, Any], dict[str, Any], torch.device, CropTensors]:
     train_cfg, model_cfg, deep = _split_params(params, TrainConfig, CropModelConfig, DeepParams)
     device = pick_device()
     data = data.to(device)
-    shapes = {"weekly": tuple(data.weekly.shape[2:]), "soil": tuple(data.soil.shape[2:]),
-              "extra": tuple(data.extra.shape[2:])}
+    shapes = {
+        "weekly": tuple(data.weekly.shape[2:]),
+        "soil": tuple(data.soil.shape[2:]),
+        "extra": tuple(data.extra.shape[2:]),
+    }
     model = build_model(method, shapes, model_cfg)
     history = history_of(method)
     years = data.train_years(history=max(history - 1, 1))
     batches: SeqBatches | GraphBatches
     if model.graph:
         if len(deep.fanouts) != model_cfg.gnn_layers:
-            raise ValueError(f"{method}: fanouts {list(deep.fanouts)} must name one count per GNN layer "
-                             f"(gnn_layers = {model_cfg.gnn_layers})")
+            raise ValueError(
+                f"{method}: fanouts {list(deep.fanouts)} must name one count per GNN layer "
+                f"(gnn_layers = {model_cfg.gnn_layers})"
+            )
         sampler = NeighborSampler(data.edge_index, data.n_counties, deep.fanouts)
         batches = GraphBatches(data, years, deep.batch_size, seed, history, sampler)
     else:
@@ -233,15 +310,33 @@ def _fit_deep(method: str, data: CropTensors, params: dict[str, Any], seed: int,
     def validate(m: torch.nn.Module) -> float:
         return regression_metrics(y_val, predict(m, data, data.split.val_year, history))["rmse"]
 
-    fingerprint = {"method": method, "seed": seed, "test_year": data.split.test_year, "params": params,
-                   "n_counties": data.n_counties, "y_mean": round(data.y_mean, 6)}
-    trainer = Trainer(model, train_cfg, device, Path(ckpt_dir) if ckpt_dir else None, fingerprint,
-                      desc=f"{METHODS[method]} {data.split.test_year} s{seed}")
+    fingerprint = {
+        "method": method,
+        "seed": seed,
+        "test_year": data.split.test_year,
+        "params": params,
+        "n_counties": data.n_counties,
+        "y_mean": round(data.y_mean, 6),
+    }
+    trainer = Trainer(
+        model,
+        train_cfg,
+        device,
+        Path(ckpt_dir) if ckpt_dir else None,
+        fingerprint,
+        desc=f"{METHODS[method]} {data.split.test_year} s{seed}",
+    )
     fit = trainer.fit(batches, loss_fn, validate)
     model.eval()
-    extra = {"best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "resumed_from": fit.resumed_from,
-             "train_seconds": fit.seconds, "batches_per_epoch": len(batches), "history": fit.history,
-             "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "deep": asdict(deep)}}
+    extra = {
+        "best_epoch": fit.best_epoch,
+        "epochs_run": fit.epochs_run,
+        "resumed_from": fit.resumed_from,
+        "train_seconds": fit.seconds,
+        "batches_per_epoch": len(batches),
+        "history": fit.history,
+        "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "deep": asdict(deep)},
+    }
     if device.type == "cuda":
         extra["cuda_max_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     state = {"kind": method, "state_dict": model.state_dict(), "shapes": shapes, "config": extra["config"]}

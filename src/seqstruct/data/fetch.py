@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
+from seqstruct.common.errors import print_error
 from seqstruct.common.io import atomic_path, sha256_file
 from seqstruct.data.archive import extract_members
 from seqstruct.data.registry import DEFAULT_REGISTRY, DataError, DatasetSpec, FileSpec, MemberSpec, get_dataset
@@ -185,7 +186,11 @@ def require_access(spec: DatasetSpec, raw_dir: str | os.PathLike[str] = DEFAULT_
 
 
 def _resolve_plain(
-    spec: DatasetSpec, fspec: FileSpec, raw_dir: Path, mirror: str | os.PathLike[str] | None, download: bool,
+    spec: DatasetSpec,
+    fspec: FileSpec,
+    raw_dir: Path,
+    mirror: str | os.PathLike[str] | None,
+    download: bool,
     timeout: float,
 ) -> Path:
     """Resolve a registered file (not an archive member): local copy, mirror, URL."""
@@ -269,8 +274,10 @@ def _not_found_error(spec: DatasetSpec, fspec: FileSpec, dest: Path, what: str, 
     fixes.append(f"place the file at {dest} with sha256 {fspec.sha256}")
     api = ""
     if spec.access.kind == "api_key":
-        api = (f"; otherwise this dataset's data comes from an API that needs the environment variable "
-               f"{spec.access.env_var} (its domain's ingestion code fetches it)")
+        api = (
+            f"; otherwise this dataset's data comes from an API that needs the environment variable "
+            f"{spec.access.env_var} (its domain's ingestion code fetches it)"
+        )
     return DataError(f"cannot obtain {what}{no_url}; tried: {'; '.join(tried)}. Fix: {', or '.join(fixes)}{api}")
 
 
@@ -353,12 +360,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.dataset_id, args.raw_dir, args.mirror, download=not args.no_download, registry_path=args.registry
             )
             if not paths:
-                print(f"dataset {args.dataset_id!r} has no registered files; its domain's ingestion code fetches "
-                      "the data", file=sys.stderr)
+                print(
+                    f"dataset {args.dataset_id!r} has no registered files; its domain's ingestion code fetches "
+                    "the data",
+                    file=sys.stderr,
+                )
         for path in paths:
             print(path)
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 1
     return 0
 

@@ -258,9 +258,10 @@ def get_dataset(dataset_id: str, registry_path: str | os.PathLike[str] = DEFAULT
     try:
         return registry[dataset_id]
     except KeyError:
-        close = difflib.get_close_matches(dataset_id, list(registry), n=3) or [
-            known for known in registry if dataset_id.lower() in known.lower()
-        ][:3]
+        close = (
+            difflib.get_close_matches(dataset_id, list(registry), n=3)
+            or [known for known in registry if dataset_id.lower() in known.lower()][:3]
+        )
         hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
         raise DataError(
             f"unknown dataset {dataset_id!r} in {registry_path}; {hint}known datasets: {', '.join(registry)}"
@@ -338,9 +339,7 @@ def _parse_access(where: str, raw: Any) -> Access:
     kind = "api_key" if "api_key" in raw else "unavailable"
     unknown = sorted(set(map(str, raw)) - {kind, "instructions"})
     if unknown:
-        raise DataError(
-            f"{where}: access {{{kind}: ...}} has unknown key(s) {', '.join(unknown)}; use {_ACCESS_FORMS}"
-        )
+        raise DataError(f"{where}: access {{{kind}: ...}} has unknown key(s) {', '.join(unknown)}; use {_ACCESS_FORMS}")
     value, instructions = raw[kind], raw.get("instructions", "")
     if not isinstance(instructions, str):
         raise DataError(f"{where}: access 'instructions' must be a string")
@@ -418,8 +417,10 @@ def _check_unique_names(where: str, files: tuple[FileSpec, ...]) -> None:
     taken = set(names) | set(paths)
     for path in paths:
         parts = path.split("/")
-        clash = path if path in names else next(
-            ("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in taken), None
+        clash = (
+            path
+            if path in names
+            else next(("/".join(parts[:i]) for i in range(1, len(parts)) if "/".join(parts[:i]) in taken), None)
         )
         if clash is not None:
             raise DataError(

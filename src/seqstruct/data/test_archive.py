@@ -124,8 +124,12 @@ def test_member_path_through_a_symlinked_folder_is_refused(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("kind", "what"),
-    [(tarfile.SYMTYPE, "symbolic link"), (tarfile.LNKTYPE, "hard link"), (tarfile.DIRTYPE, "directory"),
-     (tarfile.CHRTYPE, "device")],
+    [
+        (tarfile.SYMTYPE, "symbolic link"),
+        (tarfile.LNKTYPE, "hard link"),
+        (tarfile.DIRTYPE, "directory"),
+        (tarfile.CHRTYPE, "device"),
+    ],
 )
 def test_tar_link_and_special_members_are_refused(tmp_path: Path, kind: bytes, what: str) -> None:
     info = tarfile.TarInfo("link.csv")

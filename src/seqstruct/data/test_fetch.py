@@ -49,7 +49,7 @@ def _no_env_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -137,9 +137,7 @@ def test_missing_in_mirror_and_download_disabled(tmp_path: Path, closed_url: str
         resolve_file(_spec(closed_url), "data.csv", raw_dir=tmp_path / "raw", mirror=mirror, timeout=5)
 
 
-def test_mirror_copy_uses_no_network(
-    tmp_path: Path, closed_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_mirror_copy_uses_no_network(tmp_path: Path, closed_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("network used")
 
@@ -223,9 +221,19 @@ def test_real_mirror_fetch_smallest_complete_dataset(tmp_path: Path) -> None:
 
 def test_cli_unknown_dataset(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "seqstruct.data.fetch", "no_such_data", "--registry", str(REGISTRY),
-         "--raw-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "seqstruct.data.fetch",
+            "no_such_data",
+            "--registry",
+            str(REGISTRY),
+            "--raw-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
@@ -237,9 +245,23 @@ def test_cli_resolves_from_mirror(tmp_path: Path) -> None:
     _, ds_id, name = _mirrored_real_files()[0]
     env = {**os.environ, MIRROR_ENV: str(REAL_MIRROR)}
     proc = subprocess.run(
-        [sys.executable, "-m", "seqstruct.data.fetch", ds_id, "--file", name,
-         "--registry", str(REGISTRY), "--raw-dir", str(tmp_path), "--no-download"],
-        capture_output=True, text=True, timeout=60, env=env,
+        [
+            sys.executable,
+            "-m",
+            "seqstruct.data.fetch",
+            ds_id,
+            "--file",
+            name,
+            "--registry",
+            str(REGISTRY),
+            "--raw-dir",
+            str(tmp_path),
+            "--no-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(tmp_path / ds_id / name)
@@ -341,8 +363,13 @@ def test_modified_member_is_an_error(tmp_path: Path, no_network: None) -> None:
 def test_member_checksum_mismatch_via_resolve_file(tmp_path: Path, no_network: None) -> None:
     spec, mirror = _archive_setup(tmp_path)
     (archive,) = spec.files
-    bad = DatasetSpec("toy", "Toy", "-", "-", (FileSpec(archive.name, None, archive.sha256, archive.mirror,
-                                                        (MemberSpec("data.csv", "0" * 64),)),))
+    bad = DatasetSpec(
+        "toy",
+        "Toy",
+        "-",
+        "-",
+        (FileSpec(archive.name, None, archive.sha256, archive.mirror, (MemberSpec("data.csv", "0" * 64),)),),
+    )
     with pytest.raises(DataError, match="checksum mismatch for member 'data.csv'"):
         resolve_file(bad, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
     assert not (tmp_path / "raw" / "toy" / "data.csv").exists()
@@ -363,9 +390,24 @@ def test_cli_fetches_a_member(tmp_path: Path) -> None:
     spec, mirror = _archive_setup(tmp_path)
     registry = _registry_yaml(tmp_path, spec)
     proc = subprocess.run(
-        [sys.executable, "-m", "seqstruct.data.fetch", "toy", "--file", "tables/m.csv", "--registry", str(registry),
-         "--raw-dir", str(tmp_path / "raw"), "--mirror", str(mirror), "--no-download"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "seqstruct.data.fetch",
+            "toy",
+            "--file",
+            "tables/m.csv",
+            "--registry",
+            str(registry),
+            "--raw-dir",
+            str(tmp_path / "raw"),
+            "--mirror",
+            str(mirror),
+            "--no-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(tmp_path / "raw" / "toy" / "tables" / "m.csv")
@@ -410,9 +452,19 @@ def test_unavailable_dataset_without_files(tmp_path: Path) -> None:
     assert "not publicly available (licensed corpus, not public)" in msg and str(tmp_path / "raw" / "toy") in msg
     registry = _registry_yaml(tmp_path, spec)
     proc = subprocess.run(
-        [sys.executable, "-m", "seqstruct.data.fetch", "toy", "--registry", str(registry), "--raw-dir",
-         str(tmp_path / "raw")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "seqstruct.data.fetch",
+            "toy",
+            "--registry",
+            str(registry),
+            "--raw-dir",
+            str(tmp_path / "raw"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1 and proc.stdout == ""
     lines = proc.stderr.splitlines()

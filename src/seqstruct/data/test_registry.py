@@ -169,9 +169,18 @@ def test_plain_dataset_ids_are_accepted(tmp_path: Path, ds_id: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "why"),
-    [("a.csv", None), ("d/e/f.txt", None), ("", "is empty"), ("/abs", "is absolute"), ("C:/x", "is absolute"),
-     ("a/../b", "contains '..'"), ("..", "contains '..'"), ("a//b", "empty or '.'"), ("a/", "empty or '.'"),
-     ("a\\b", "backslash")],
+    [
+        ("a.csv", None),
+        ("d/e/f.txt", None),
+        ("", "is empty"),
+        ("/abs", "is absolute"),
+        ("C:/x", "is absolute"),
+        ("a/../b", "contains '..'"),
+        ("..", "contains '..'"),
+        ("a//b", "empty or '.'"),
+        ("a/", "empty or '.'"),
+        ("a\\b", "backslash"),
+    ],
 )
 def test_check_member_path(path: str, why: str | None) -> None:
     result = check_member_path(path)
@@ -192,8 +201,9 @@ def test_unparsable_and_missing_registry(tmp_path: Path) -> None:
 
 def test_unknown_dataset_suggests_close_match(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD_FILE, ds_id="toy_alpha")
-    path.write_text(path.read_text() + "  other_set:\n    title: T\n    license: L\n    citation: C\n    files:\n"
-                    + GOOD_FILE)
+    path.write_text(
+        path.read_text() + "  other_set:\n    title: T\n    license: L\n    citation: C\n    files:\n" + GOOD_FILE
+    )
     with pytest.raises(DataError) as info:
         get_dataset("toy_alphas", path)
     msg = str(info.value)

@@ -1,12 +1,19 @@
-"""Metric functions shared by every method (pure numpy; NaN targets are dropped, never imputed).
+"""Regression metrics (pure numpy; NaN targets are dropped, never imputed).
 
-Regression metrics follow thesis §2.1 "Evaluation Metrics" and the reference code (methods.md §1.8): the crop
-RMSE is computed on standardised values, i.e. divided by the yield standard deviation of the *training years*.
+Every function pools all positions of its inputs: ``y_true`` and ``y_pred`` of any equal shape are flattened,
+so the metric is over every (sample, output) pair with a target (the crop tables score every county of a test
+year). Per-sample metrics of vector outputs (spectra) belong to their own task module.
+
+They follow thesis §2.1 "Evaluation Metrics" and the reference code (methods.md §1.8): the crop RMSE is
+computed on standardised values, i.e. divided by the yield standard deviation of the *training years*.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: which way each metric of ``regression_metrics`` is better (``none``: no better direction, e.g. a count)
+DIRECTIONS = {"rmse": "lower", "r2": "higher", "corr": "higher", "bias": "none", "n": "none"}
 
 
 def _clean(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

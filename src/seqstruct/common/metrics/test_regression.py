@@ -41,3 +41,13 @@ def test_bad_inputs_raise() -> None:
         rmse(np.ones(2), np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="no non-NaN"):
         rmse(np.array([np.nan]), np.array([1.0]))
+
+
+def test_directions_cover_every_metric_and_are_joined() -> None:
+    from seqstruct.common.metrics import DIRECTIONS, direction
+
+    m = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 2.0]))
+    assert set(m) <= set(DIRECTIONS)
+    assert direction("rmse") == "lower" and direction("r2") == "higher"
+    with pytest.raises(KeyError, match="no direction"):
+        direction("nope")

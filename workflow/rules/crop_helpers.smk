@@ -1,0 +1,124 @@
+# Chapter 2.1 helpers for crop.smk: constants, wildcard constraints, input functions, targets; no rules here.
+from seqstruct.crop.synthetic import RAW_FILES as CROP_SYNTHETIC_FILES
+from seqstruct.crop.train import DETERMINISTIC as CROP_DETERMINISTIC
+from seqstruct.crop.train import METHODS as CROP_METHODS
+
+CROP = config["crop"]
+CROP_SHP = "gz_2010_us_050_00_20m"
+#: every crop rule's wildcards: the table names are explicit, so no other domain's table rule collides
+CROP_WILDCARDS = {
+    "method": "|".join(sorted(CROP_METHODS)),
+    "crop": "[a-z]+",
+    "year": r"\d{4}",
+    "seed": r"\d+",
+    "table": "|".join(sorted(CROP["tables"])),
+}
+
+
+def crop_tables():
+    """The crop tables of the config (CSV paths)."""
+    return expand("results/tables/{table}.csv", table=list(CROP["tables"]))
+
+
+def crop_targets():
+    """Every crop table, meta, report and figure of the config."""
+    tables = list(CROP["tables"])
+    targets = expand(
+        [
+            "results/tables/{table}.csv",
+            "results/tables/{table}.meta.json",
+            "results/reports/{table}.md",
+        ],
+        table=tables,
+    )
+    if "table2_1" in tables:
+        targets += [
+            "results/figures/table2_1_rmse.png",
+            "results/figures/table2_1_validation_curves.png",
+        ]
+        if "gnn_rnn_5y" in CROP["tables"]["table2_1"]:
+            targets += expand(
+                "results/figures/crop_{kind}_gnn_rnn_5y_{crop}_{year}.png",
+                kind=["map", "scatter"],
+                crop=CROP["crop"],
+                year=CROP["test_years"],
+            )
+    if "table2_2" in tables:
+        targets.append("results/figures/table2_2_masking_week.png")
+    return targets
+
+
+def crop_raw_files(crop):
+    """Named raw inputs of the crop data preparation for `crop` (e.g. soybean)."""
+    return {
+        "npz": raw_file("crop", f"{crop}_data.npz"),
+        "loc": raw_file("crop", f"{crop.capitalize()}s_Loc_ID.csv"),
+        "abbrev": raw_file("crop", "us_county_abbrev.txt"),
+        "adjacency": raw_file("crop", "county_adjacency.txt"),
+        "shp": raw_file("crop", f"{CROP_SHP}.shp"),
+        "shp_parts": [
+            raw_file("crop", f"{CROP_SHP}.{ext}") for ext in ("shx", "dbf", "prj")
+        ],
+    }
+
+
+def crop_raw_inputs(wildcards):
+    """Input function of prepare_crop."""
+    return crop_raw_files(wildcards.crop)
+
+
+def crop_method_settings(wildcards):
+    """Base settings of one crop method (config crop.methods)."""
+    return CROP["methods"].get(wildcards.method, {})
+
+
+def crop_method_grid(wildcards):
+    """Validation grid of one crop method (config crop.grids); empty: the base settings as they are."""
+    return CROP["grids"].get(wildcards.method, {})
+
+
+def crop_runs(table, methods=None):
+    """Run folders (method, test year, seed) of a crop table, optionally only of `methods`."""
+    return [
+        f"results/models/crop/{method}/{CROP['crop']}_{year}/seed{seed}"
+        for year in CROP["test_years"]
+        for method in CROP["tables"][table]
+        if methods is None or method in methods
+        for seed in seeds_for(method, CROP_DETERMINISTIC)
+    ]
+
+
+def crop_table_metrics(wildcards):
+    """metrics.json of every (method, test year, seed) run of a crop table."""
+    return [f"{run}/metrics.json" for run in crop_runs(wildcards.table)]
+
+
+def crop_table_selections(wildcards):
+    """selection.json of every (method, test year) of a crop table."""
+    return [
+        f"results/models/crop/{method}/{CROP['crop']}_{year}/selection.json"
+        for year in CROP["test_years"]
+        for method in CROP["tables"][wildcards.table]
+    ]
+
+
+def crop_early_metrics(wildcards):
+    """metrics.json of the 5-year runs of Table 2.2 (the masking-week figure)."""
+    five_year = [m for m in CROP["tables"]["table2_2"] if m.endswith("_5y")]
+    return [f"{run}/metrics.json" for run in crop_runs("table2_2", five_year)]
+
+
+def crop_map_predictions(wildcards):
+    """predictions.csv of every seed of one method and test year (the maps and scatter plots)."""
+    return [
+        f"results/models/crop/{wildcards.method}/{wildcards.crop}_{wildcards.year}/seed{seed}/predictions.csv"
+        for seed in seeds_for(wildcards.method, CROP_DETERMINISTIC)
+    ]
+
+
+def crop_table_raw(wildcards):
+    """The raw files behind a crop table (their checksums go into the meta.json)."""
+    files = crop_raw_files(CROP["crop"])
+    return [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
+        "shp_parts"
+    ]
