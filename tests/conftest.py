@@ -36,6 +36,7 @@ def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.Com
     """Run the Snakemake CLI of this interpreter in ``workdir``; returns the completed process."""
     exe = Path(sys.executable).with_name("snakemake")
     env = dict(os.environ)
+    env["PATH"] = f"{exe.parent}{os.pathsep}{env.get('PATH', '')}"  # shell rules run this interpreter's python
     if (m := mirror_dir()) is not None:
         env["SEQSTRUCT_DATA_MIRROR"] = str(m)
     return subprocess.run([str(exe), *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)

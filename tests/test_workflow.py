@@ -81,6 +81,32 @@ def test_named_target_tables_makes_every_table_without_figures(workdir: Path) ->
     assert counts["crop_table"] == 2 and "crop_figures" not in counts and "scoreboard" not in counts
 
 
+def test_crop_table_rule_claims_only_its_own_table_names(workdir: Path) -> None:
+    """Table names are explicit per domain: another chapter's table is not taken for a crop table."""
+    res = snakemake(workdir, "-n", "--cores", "1", "results/tables/table2_8.csv")
+    assert res.returncode != 0 and "MissingRuleException" in res.stdout + res.stderr
+    assert "rule crop_table" not in res.stdout + res.stderr
+
+
+def test_unavailable_data_stops_with_what_to_obtain(workdir: Path) -> None:
+    """A registry dataset with `access: unavailable` stops its fetch with the one-line reason in Snakemake's own
+    output: what is missing, why, and where a copy would go."""
+    registry = workdir / "config/datasets.yaml"
+    registry.write_text(
+        registry.read_text()
+        + (
+            "  walled_garden:\n    title: W\n    license: L\n    citation: C\n"
+            "    access: {unavailable: 'the authors never released it'}\n"
+            "    files:\n      - {name: w.csv, sha256: '" + "ab" * 32 + "'}\n"
+        )
+    )
+    res = snakemake(workdir, "--cores", "1", "resources/raw/walled_garden/w.csv")
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    line = next(line for line in out.splitlines() if line.startswith("error: "))
+    assert "walled_garden" in line and "never released" in line and "resources/raw/walled_garden/w.csv" in line
+
+
 def test_config_typo_is_one_clear_error(workdir: Path) -> None:
     res = snakemake(workdir, "-n", "--cores", "1", "--config", "crop={test_yeras: [2018]}")
     assert res.returncode != 0
@@ -137,6 +163,10 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     )
     for fig in ("table2_2_masking_week", "crop_map_gnn_rnn_5y_soybean_2018", "crop_scatter_gnn_rnn_5y_soybean_2018"):
         assert (workdir / f"results/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
+    board = (workdir / "results/reports/index.md").read_text()  # the scoreboard: every thesis table
+    assert board.count("\n| Table ") + board.count("\n| [Table ") == 33
+    assert "| [Table 2.1](table2_1.md) | 2.1 |" in board and "reproduced on stand-in data: synthetic crop data" in board
+    assert "RMSE: soybean 2018: " in board and "| Table 3.9 | 3.2 |" in board
     assert not list(workdir.rglob("*.tmp*")), "temporary files left behind"
     # a second run has nothing to do
     again = snakemake(workdir, "-n", "--cores", "2", "--configfile", SMOKE)

@@ -2,7 +2,8 @@
 # members extracted). Each domain's synthetic stand-in is written by a rule of its own .smk.
 
 
-# Downloads need the network (often only on the login node).
+# Downloads need the network (often only on the login node). A failed fetch prints its one-line reason (the
+# file, where it looked, what to obtain and where to put it) to Snakemake's output as well as to its log.
 localrules:
     fetch_raw,
 
@@ -23,3 +24,4 @@ rule fetch_raw:
     shell:
         "python -m seqstruct.data.fetch {wildcards.dataset} --file {wildcards.filename}"
         " --raw-dir resources/raw --registry {params.registry} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"

@@ -27,3 +27,10 @@ def test_input_error_is_one_line(tmp_path: Path) -> None:
 def test_bug_keeps_its_traceback(tmp_path: Path) -> None:
     rc, text = _run(tmp_path, "KeyError('oops')")
     assert rc == 1 and "Traceback" in text and "KeyError: 'oops'" in text
+
+
+def test_one_line_collapses_whitespace_and_names_the_type() -> None:
+    from seqstruct.common.errors import one_line
+
+    assert one_line(OSError("disk\n  full")) == "OSError: disk full"
+    assert one_line(ValueError()) == "ValueError: ValueError"

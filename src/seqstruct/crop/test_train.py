@@ -166,3 +166,12 @@ def test_search_cli_keeps_small_settings_exact(tiny_nc: Path, tmp_path: Path) ->
         == 0
     )
     assert sorted(pd.read_csv(out)["weight_decay"]) == [1e-05, 0.0001]
+
+
+def test_schema_names_exactly_the_methods_of_the_code() -> None:
+    """The crop schema's method enum is seqstruct.crop.train.METHODS (the one list the code has)."""
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[3] / "workflow/schemas/crop.schema.yaml").read_text())
+    assert schema["$defs"]["method"]["enum"] == list(METHODS)
+    assert set(schema["properties"]["methods"]["properties"]) == set(SKLEARN)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from seqstruct.common.errors import one_line
 from seqstruct.common.io import atomic_path
 from seqstruct.data.registry import DataError, MemberSpec, check_member_path
 
@@ -68,7 +69,7 @@ def archive_format(archive: str | os.PathLike[str]) -> str:
         with open(path, "rb") as fh:
             head = fh.read(512)
     except OSError as exc:
-        raise DataError(f"archive {path} cannot be read ({_one_line(exc)}); fetch it again") from None
+        raise DataError(f"archive {path} cannot be read ({one_line(exc)}); fetch it again") from None
     if head.startswith(_ZIP_MAGIC):
         return "zip"
     for magic, (kind, _) in _COMPRESSED.items():
@@ -165,7 +166,7 @@ def _extract_zip(archive: Path, members: Sequence[MemberSpec], targets: list[Pat
                 src = zf.open(info)
             except (RuntimeError, NotImplementedError) as exc:  # encrypted, unsupported compression
                 raise DataError(
-                    f"archive {archive}: member {member.path!r} cannot be read ({_one_line(exc)}); "
+                    f"archive {archive}: member {member.path!r} cannot be read ({one_line(exc)}); "
                     "re-pack the archive without encryption, or register the extracted file instead"
                 ) from None
             except _CORRUPT as exc:
@@ -197,7 +198,7 @@ def _extract_tar(archive: Path, members: Sequence[MemberSpec], targets: list[Pat
         tf = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed by the with block below
     except tarfile.ReadError as exc:  # the compressed stream is intact, so what it holds is not a tar
         raise DataError(
-            f"{archive} is compressed but holds no tar archive ({_one_line(exc)}), so it has no members to "
+            f"{archive} is compressed but holds no tar archive ({one_line(exc)}), so it has no members to "
             "extract; check the registry entry ('members' belongs only to zip/tar files)"
         ) from None
     except _CORRUPT as exc:
@@ -287,9 +288,4 @@ def _not_regular(archive: Path, member: MemberSpec, what: str) -> DataError:
 
 
 def _corrupt(archive: Path, exc: BaseException) -> DataError:
-    return DataError(f"archive {archive} is truncated or corrupt ({_one_line(exc)}); delete it and fetch again")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"
+    return DataError(f"archive {archive} is truncated or corrupt ({one_line(exc)}); delete it and fetch again")

@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from seqstruct.common.errors import print_error
+from seqstruct.common.errors import one_line, print_error
 from seqstruct.common.io import atomic_path, sha256_file
 from seqstruct.data.archive import extract_members
 from seqstruct.data.registry import DEFAULT_REGISTRY, DataError, DatasetSpec, FileSpec, MemberSpec, get_dataset
@@ -243,7 +243,7 @@ def _from_mirror(
             tried.append(f"mirror {src}: checksum mismatch")
             raise _mismatch_error(what, fspec, exc.actual, tried) from None
         except OSError as exc:
-            tried.append(f"mirror {src}: {_one_line(exc)}")
+            tried.append(f"mirror {src}: {one_line(exc)}")
     return False
 
 
@@ -264,7 +264,7 @@ def _from_url(fspec: FileSpec, dest: Path, download: bool, timeout: float, what:
         tried.append(f"download {fspec.url}: checksum mismatch")
         raise _mismatch_error(what, fspec, exc.actual, tried) from None
     except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError/HTTPError are OSErrors
-        tried.append(f"download {fspec.url}: {_one_line(exc)}")
+        tried.append(f"download {fspec.url}: {one_line(exc)}")
     return False
 
 
@@ -331,11 +331,6 @@ def _mismatch_error(what: str, fspec: FileSpec, actual: str, tried: list[str]) -
         f"checksum mismatch for {what}: expected sha256 {fspec.sha256}, got {actual} (tried: {'; '.join(tried)}); "
         "nothing was written. The source copy is corrupt or changed: replace it, or check the registry entry"
     )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
