@@ -113,6 +113,8 @@ def render_scoreboard(
         state, detail = status(entry, meta)
         counts[state] += 1
         compared = "–"
+        if path and meta and not meta.get("thesis"):
+            compared = "– (its meta.json predates the comparison spec: rebuild the table to compare it)"
         if path and meta and meta.get("thesis"):
             spec = ComparisonSpec.from_json(meta["thesis"])
             phrases = headline(pd.read_csv(path), pd.read_csv(Path(thesis_dir) / f"{tid}.csv"), spec)

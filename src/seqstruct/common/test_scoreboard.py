@@ -75,6 +75,9 @@ def test_scoreboard_lists_every_table_and_compares_the_produced_ones(tmp_path: P
     assert "1 reproduced on the thesis' data, 1 needs data, 1 not implemented yet" in text
     stand_in = render_scoreboard(load_index(index), tmp_path, [_produce(tmp_path, {"other": {}})])
     assert "reproduced on stand-in data: other" in stand_in
+    old = _produce(tmp_path, {"other": {}})
+    write_json(old.with_suffix(".meta.json"), {"source": "real", "datasets": {"other": {}}})  # no comparison spec
+    assert "predates the comparison spec: rebuild the table" in render_scoreboard(load_index(index), tmp_path, [old])
     with pytest.raises(InputError, match="not in the thesis index"):
         render_scoreboard(load_index(index), tmp_path, [tmp_path / "table1_1.csv"])
 
