@@ -32,7 +32,7 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """Run the Snakemake CLI of this interpreter in ``workdir``; returns the completed process."""
     exe = Path(sys.executable).with_name("snakemake")
     env = dict(os.environ)
@@ -56,6 +56,6 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests may read it and add files of their own, but must not change or delete its outputs."""
     work = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
-    res = snakemake(work, "--cores", "2", "--configfile", SMOKE, timeout=300)
+    res = snakemake(work, "--cores", "2", "--configfile", SMOKE, timeout=1200)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return work

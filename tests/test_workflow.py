@@ -187,7 +187,7 @@ def test_real_data_pipeline_small(workdir: Path) -> None:
         "    cnn_rnn_5y: &t {epochs: 1, batch_size: 128, weekly_channels: [8, 8, 8, 8], hidden: 8}\n"
         "    gnn_rnn_5y: *t\n"
     )
-    res = snakemake(workdir, "--cores", "2", "--configfile", str(cfg), timeout=300)
+    res = snakemake(workdir, "--cores", "2", "--configfile", str(cfg), timeout=1200)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     table = pd.read_csv(workdir / "results/tables/table2_1.csv")
     lasso = table.set_index("method").loc["lasso 1y"]
