@@ -31,9 +31,10 @@ def test_dry_run(workdir: Path, config: list[str]) -> None:
     assert "train_crop" in res.stdout and "crop_table" in res.stdout
 
 
-def _planned(workdir: Path, *args: str) -> dict[str, int]:
-    """Job counts per rule of a dry run (``snakemake -n --quiet rules``)."""
-    res = snakemake(workdir, "-n", "--cores", "2", "--quiet", "rules", *args)
+def _planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
+    """Job counts per rule of a dry run (``snakemake -n --quiet rules``); targets go first, since options such
+    as ``--configfile`` take every word after them."""
+    res = snakemake(workdir, *targets, "-n", "--cores", "2", "--quiet", "rules", *args)
     assert res.returncode == 0, res.stdout + res.stderr
     rows = (line.split() for line in res.stdout.splitlines())
     return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
@@ -77,7 +78,7 @@ def test_numbers_given_on_the_command_line(workdir: Path) -> None:
 
 
 def test_named_target_tables_makes_every_table_without_figures(workdir: Path) -> None:
-    counts = _planned(workdir, "--configfile", SMOKE, "tables")
+    counts = _planned(workdir, "--configfile", SMOKE, targets=("tables",))
     assert counts["crop_table"] == 2 and "crop_figures" not in counts and "scoreboard" not in counts
 
 
