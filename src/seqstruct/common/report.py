@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqstruct.common.tables import float_format
+
 Panel = tuple[Any, ...]
 
 
@@ -73,7 +75,7 @@ class ComparisonSpec:
 
     def number(self, value: float) -> str:
         """One number as the report prints it."""
-        return f"{value:.{self.decimals}f}" if self.decimals is not None else f"{value:.4g}"
+        return float_format(decimals=self.decimals)(value)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form (panels and metrics as lists: JSON objects lose their order in a key-sorted file);
@@ -341,7 +343,7 @@ def selection_section(
 ) -> str:
     """Markdown section: per method and split, the settings chosen on validation (``selection.json``)."""
     names = names or {}
-    fmt = (lambda v: f"{v:.{decimals}f}") if decimals is not None else (lambda v: f"{v:.4g}")
+    fmt = float_format(decimals=decimals)
     out = [
         f"## {heading}",
         "",

@@ -73,11 +73,7 @@ def headline(table: pd.DataFrame, thesis: pd.DataFrame, spec: ComparisonSpec) ->
     """One phrase per panel: best method here vs the thesis on the headline metric, and the ordering."""
     out = []
     for c in compare(table, thesis, spec):
-        value = table.loc[
-            (table[spec.method_key] == c.best_here)
-            & (table[list(spec.panel_keys)] == pd.Series(c.panel, index=list(spec.panel_keys))).all(axis=1),
-            f"{spec.headline}_mean",
-        ]
+        value = c.ours.loc[c.ours[spec.method_key].astype(str) == c.best_here, f"{spec.headline}_mean"]
         best = f"{c.best_here} ({spec.number(float(value.iloc[0]))})" if len(value) else c.best_here
         panel = " ".join(map(str, c.panel))
         thesis_panel = " ".join(map(str, c.thesis_panel))
