@@ -115,14 +115,6 @@ def test_config_typo_is_one_clear_error(workdir: Path) -> None:
     assert "Failed validating" not in res.stdout + res.stderr  # no schema dump
 
 
-def test_unknown_dataset_id_in_config(workdir: Path) -> None:
-    cfg = workdir / "bad.yaml"
-    cfg.write_text("crop: {datasets: [khaki_soybaen, census_county_adjacency, census_county_boundaries_2010]}\n")
-    res = snakemake(workdir, "-n", "--cores", "1", "--configfile", str(cfg))
-    assert res.returncode != 0
-    assert "unknown dataset id(s) ['khaki_soybaen']" in res.stdout + res.stderr
-
-
 @pytest.mark.slow
 def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     workdir = smoke_run  # the session's local smoke run (conftest.py)

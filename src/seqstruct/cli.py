@@ -4,7 +4,8 @@ Subcommands:
 
     seqstruct provenance results/tables/table2_1.csv   # what produced a table, from its meta.json
 
-A bad argument or a missing or broken file ends with one ``error: ...`` line on stderr and exit status 2.
+A bad argument or a missing or broken file ends with one ``error: ...`` line on stderr and exit status 2; a meta.json
+that lacks required keys is printed, then ends with one ``error: ...`` line naming them and exit status 1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 from collections.abc import Sequence
 
 from seqstruct.common.errors import InputError, print_error
-from seqstruct.common.meta import format_meta, load_meta
+from seqstruct.common.meta import format_meta, incomplete_error, load_meta
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,8 +30,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     prov.add_argument("table", help="the table CSV, its .meta.json, or its name (e.g. table2_1)")
     args = parser.parse_args(argv)
     try:
-        print(format_meta(load_meta(args.table)))
+        meta = load_meta(args.table)
+        print(format_meta(meta))
     except InputError as e:
         print_error(e)
         return 2
+    incomplete = incomplete_error(args.table, meta)
+    if incomplete is not None:
+        print_error(incomplete)
+        return 1
     return 0

@@ -1,9 +1,13 @@
 # Helpers shared by every chapter (config lookups, input functions), and nothing of any domain. Each
 # chapter's .smk owns its wildcard constraints, helpers and <domain>_targets() / <domain>_tables().
-import yaml
+from seqstruct.data.registry import DataError, get_dataset, load_registry
+from seqstruct.data.verify import registry_sha256
 
 CONDA_ENV = "../../envs/seqstruct.yaml"
-REGISTRY = yaml.safe_load(open(config["registry"]))["datasets"]
+try:  # the registry's own validation (plain ids, checksums, URLs): one line on a problem
+    REGISTRY = load_registry(config["registry"])
+except DataError as err:
+    raise WorkflowError(str(err)) from None
 
 
 def seeds_for(method, deterministic):
@@ -19,28 +23,30 @@ def gpu_unless(deterministic):
 
 def registry_dataset_of(filename, datasets, where):
     """The dataset among `datasets` (registry ids, config key `where`) that registers `filename`."""
-    unknown = [d for d in datasets if d not in REGISTRY]
-    if unknown:
-        raise WorkflowError(
-            f"config: unknown dataset id(s) {unknown} in {where}; known ids in {config['registry']}: "
-            f"{sorted(REGISTRY)}"
-        )
-    hits = [
-        d
-        for d in datasets
-        if any(f["name"] == filename for f in REGISTRY[d].get("files") or [])
-        or any(
-            m["path"] == filename
-            for f in REGISTRY[d].get("files") or []
-            for m in f.get("members") or []
-        )
-    ]
+    for d in datasets:
+        if d not in REGISTRY:
+            try:
+                get_dataset(
+                    d, config["registry"]
+                )  # raises with the did-you-mean and the known ids
+            except DataError as err:
+                raise WorkflowError(f"config {where}: {err}") from None
+    hits = [d for d in datasets if registers(REGISTRY[d], filename)]
     if len(hits) != 1:
         raise WorkflowError(
             f"{config['registry']}: file {filename!r} is registered by {hits or 'none'} of the configured "
             f"datasets {datasets} ({where}); it must be exactly one"
         )
     return hits[0]
+
+
+def registers(spec, name):
+    """Whether dataset `spec` registers file or archive member `name`."""
+    try:
+        spec.locate(name)
+    except DataError:
+        return False
+    return True
 
 
 def raw_file(domain, name):
@@ -54,3 +60,33 @@ def raw_file(domain, name):
         return ancient(f"resources/raw/synthetic_{domain}/{name}")
     dataset = registry_dataset_of(name, settings["datasets"], f"{domain}.datasets")
     return ancient(f"resources/raw/{dataset}/{name}")
+
+
+def raw_stamp(domain, name):
+    """The verify_raw stamp of raw file `name` of `domain` (empty for a synthetic source, which no registry
+    describes). A rule that reads raw files takes their stamps as input `verified` so that they are checked
+    against the registry before it runs; ancient(): a stamp rewritten for an unchanged file reruns nothing.
+    """
+    settings = config[domain]
+    if settings["source"] == "synthetic":
+        return []
+    dataset = registry_dataset_of(name, settings["datasets"], f"{domain}.datasets")
+    return [ancient(f"resources/verified/{dataset}/{name}.json")]
+
+
+def registry_checksums(domain, names):
+    """{name: registry sha256} of raw files `names` of `domain` (a params entry of the rules that read them:
+    Snakemake reruns them when the registry entry changes); empty for a synthetic source.
+    """
+    settings = config[domain]
+    if settings["source"] == "synthetic":
+        return {}
+    return {
+        name: registry_sha256(
+            REGISTRY[
+                registry_dataset_of(name, settings["datasets"], f"{domain}.datasets")
+            ],
+            name,
+        )
+        for name in names
+    }

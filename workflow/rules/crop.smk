@@ -43,6 +43,9 @@ rule prepare_crop:
         **CROP_WILDCARDS,
     conda:
         CONDA_ENV
+    params:
+        registry_sha256=crop_registry_checksums,
+        max_dropped_share=lookup(dpath="crop/max_dropped_share", within=config),
     script:
         "../scripts/prepare_crop.py"
 
@@ -102,6 +105,7 @@ rule crop_table:
         metrics=crop_table_metrics,
         selections=crop_table_selections,
         raw=crop_table_raw,
+        verified=crop_raw_stamps,
         data=f"results/data/crop/{CROP['crop']}.nc",
         thesis="config/thesis/{table}.csv",
     output:
@@ -127,6 +131,7 @@ rule crop_table:
     params:
         scale=config["scale"],
         crop=CROP,
+        registry=config["registry"],
     script:
         "../scripts/crop_table.py"
 
@@ -186,6 +191,7 @@ rule crop_maps:
         data="results/data/crop/{crop}.nc",
         shp=lambda wc: crop_raw_files(wc.crop)["shp"],
         shp_parts=lambda wc: crop_raw_files(wc.crop)["shp_parts"],
+        verified=crop_raw_stamps,
     output:
         map=report(
             "results/figures/crop_map_{method}_{crop}_{year}.png",

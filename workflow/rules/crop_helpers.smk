@@ -1,7 +1,11 @@
 # Chapter 2.1 helpers for crop.smk: constants, wildcard constraints, input functions, targets; no rules here.
+from pathlib import Path
+
+from seqstruct.crop.raw import CropDataError
 from seqstruct.crop.synthetic import RAW_FILES as CROP_SYNTHETIC_FILES
 from seqstruct.crop.train import DETERMINISTIC as CROP_DETERMINISTIC
 from seqstruct.crop.train import METHODS as CROP_METHODS
+from seqstruct.crop.train import check_test_years
 
 CROP = config["crop"]
 CROP_SHP = "gz_2010_us_050_00_20m"
@@ -13,6 +17,35 @@ CROP_WILDCARDS = {
     "seed": r"\d+",
     "table": "|".join(sorted(CROP["tables"])),
 }
+
+
+def crop_data_years():
+    """(first, last) year of the configured crop data, and where that is declared."""
+    if CROP["source"] == "synthetic":
+        return (
+            CROP["synthetic"]["first_year"],
+            CROP["synthetic"]["last_year"],
+        ), "crop.synthetic"
+    name = f"{CROP['crop']}_data.npz"
+    dataset = registry_dataset_of(name, CROP["datasets"], "crop.datasets")
+    years = REGISTRY[dataset].years
+    if years is None:
+        raise WorkflowError(
+            f"{config['registry']}: dataset {dataset!r} declares no 'years: [first, last]'; the crop workflow "
+            "needs them to check crop.test_years before it runs"
+        )
+    return years, f"dataset {dataset!r} in {config['registry']}"
+
+
+try:  # at parse time: a test year the data cannot serve fails the dry run, naming the key
+    check_test_years(
+        CROP["test_years"],
+        sorted({m for methods in CROP["tables"].values() for m in methods}),
+        *crop_data_years(),
+        key="crop.test_years",
+    )
+except CropDataError as err:
+    raise WorkflowError(str(err)) from None
 
 
 def crop_tables():
@@ -62,9 +95,32 @@ def crop_raw_files(crop):
     }
 
 
+def crop_raw_names(crop):
+    """File names of the raw crop inputs of `crop`, in crop_raw_files order."""
+    files = crop_raw_files(crop)
+    paths = [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
+        "shp_parts"
+    ]
+    return [Path(p).name for p in paths]
+
+
 def crop_raw_inputs(wildcards):
-    """Input function of prepare_crop."""
-    return crop_raw_files(wildcards.crop)
+    """Input function of prepare_crop: the raw files and their verify_raw stamps."""
+    stamps = [s for n in crop_raw_names(wildcards.crop) for s in raw_stamp("crop", n)]
+    return {**crop_raw_files(wildcards.crop), "verified": stamps}
+
+
+def crop_raw_stamps(wildcards):
+    """verify_raw stamps of every raw crop file (rules that read some of them besides prepare_crop)."""
+    crop = getattr(wildcards, "crop", CROP["crop"])
+    return [s for n in crop_raw_names(crop) for s in raw_stamp("crop", n)]
+
+
+def crop_registry_checksums(wildcards):
+    """Registry sha256 of the raw crop files (a params entry: a registry change reruns the rule)."""
+    return registry_checksums(
+        "crop", crop_raw_names(getattr(wildcards, "crop", CROP["crop"]))
+    )
 
 
 def crop_method_settings(wildcards):
@@ -117,7 +173,7 @@ def crop_map_predictions(wildcards):
 
 
 def crop_table_raw(wildcards):
-    """The raw files behind a crop table (their checksums go into the meta.json)."""
+    """The raw files behind a crop table (their checksums go into the meta.json, compared with the registry)."""
     files = crop_raw_files(CROP["crop"])
     return [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
         "shp_parts"

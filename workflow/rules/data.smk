@@ -25,3 +25,29 @@ rule fetch_raw:
         "python -m seqstruct.data.fetch {wildcards.dataset} --file {wildcards.filename}"
         " --raw-dir resources/raw --registry {params.registry} > {log} 2>&1"
         " || (tail -n 1 {log} >&2; exit 1)"
+
+
+# Every rule that reads raw files takes their stamps (raw_stamp): the file is checked against the registry
+# whenever it or its registry entry changed, so a modified file stops the run before anything reads it.
+localrules:
+    verify_raw,
+
+
+rule verify_raw:
+    input:
+        "resources/raw/{dataset}/{filename}",
+    output:
+        "resources/verified/{dataset}/{filename}.json",
+    log:
+        "logs/verify_raw/{dataset}/{filename}.log",
+    wildcard_constraints:
+        dataset="|".join(sorted(REGISTRY)),
+    conda:
+        CONDA_ENV
+    params:
+        registry=config["registry"],
+        sha256=lambda wc: registry_sha256(REGISTRY[wc.dataset], wc.filename),
+    shell:
+        "python -m seqstruct.data.verify {wildcards.dataset} {wildcards.filename} --stamp {output}"
+        " --raw-dir resources/raw --registry {params.registry} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"

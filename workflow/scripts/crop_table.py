@@ -33,6 +33,7 @@ write_table(
         selection_label=("method", "test_year"),
         test_years=crop["test_years"],
         thesis=spec.to_json(),
+        registry=snakemake.params.registry if crop["source"] == "real" else None,
         **({"early_week": crop["early_week"]} if split == "test_early" else {}),
     ),
 )

@@ -16,5 +16,6 @@ ds = build_crop_dataset(
     adjacency_txt=snakemake.input.adjacency,
     shp=snakemake.input.shp,
     crop=snakemake.wildcards.crop,
+    max_dropped_share=snakemake.params.max_dropped_share,
 )
 write_netcdf(ds, snakemake.output[0])

@@ -100,7 +100,51 @@ def load_meta(target: str | Path) -> dict[str, Any]:
         raise InputError(f"{path} cannot be read ({e.strerror})") from None
     if not isinstance(meta, dict):
         raise InputError(f"{path} holds a JSON {type(meta).__name__}, not a table's meta object: {rebuild}")
+    for key, kinds in _TYPES.items():
+        if key in meta and meta[key] is not None and not isinstance(meta[key], kinds):
+            want = " or ".join(_JSON_NAMES[k] for k in kinds)
+            raise InputError(f"{path}: key {key!r} holds a JSON {_json_name(meta[key])}, expected {want}: {rebuild}")
+    for key, kinds in (("runs", dict), ("datasets", dict)):
+        items = meta.get(key) or []
+        for i, item in enumerate(items.values() if isinstance(items, dict) else items):
+            if not isinstance(item, kinds):
+                raise InputError(
+                    f"{path}: entry #{i + 1} of {key!r} holds a JSON {_json_name(item)}, expected an object: {rebuild}"
+                )
     return meta
+
+
+def incomplete_error(target: str | Path, meta: dict[str, Any]) -> InputError | None:
+    """The error to end ``seqstruct provenance`` with when ``meta`` lacks required keys; None if complete."""
+    missing = missing_keys(meta)
+    if not missing:
+        return None
+    path = meta_path(target)
+    csv = path.with_name(path.name.removesuffix(".meta.json") + ".csv")
+    return InputError(
+        f"{path} is incomplete: it lacks {', '.join(missing)}; rebuild it with `snakemake --cores 2 --force {csv}`"
+    )
+
+
+#: JSON types of the top-level keys that ``format_meta`` reads (``None`` is accepted as "not recorded")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "table": (str,),
+    "created_utc": (str,),
+    "scale": (str,),
+    "git": (dict,),
+    "packages": (dict,),
+    "datasets": (dict,),
+    "methods": (dict,),
+    "seeds": (list,),
+    "runs": (list,),
+    "wall_time_seconds": (int, float),
+}
+_JSON_NAMES = {str: "a string", dict: "an object", list: "an array", int: "a number", float: "a number"}
+
+
+def _json_name(value: Any) -> str:
+    names = {bool: "boolean", str: "string", dict: "object", list: "array", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def format_meta(meta: dict[str, Any]) -> str:

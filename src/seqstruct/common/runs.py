@@ -4,6 +4,9 @@ Every domain's training entry ends with ``write_run``: the artifacts (model, pre
 atomically first and ``metrics.json`` last, so its presence means the run is complete (Snakemake and the table
 rules rely on that). ``metrics.json`` holds what the domain measured plus the run's provenance (commit, host,
 SLURM job, sha256 of the files it read; ``seqstruct.common.provenance.run_provenance``).
+
+``run_fingerprint`` is what a resumable run's checkpoint is tied to: the sha256 of the prepared data it reads
+plus its settings, so that a checkpoint is never resumed on other data or with other settings.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from seqstruct.common.io import atomic_path, write_json
+from seqstruct.common.io import atomic_path, sha256_file, write_json
 from seqstruct.common.provenance import run_provenance
 
 METRICS_FILE = "metrics.json"
@@ -56,3 +59,24 @@ def write_run(
     full = {**record, "provenance": run_provenance(started_utc, inputs=inputs)}
     write_json(out / METRICS_FILE, full)  # last: its presence means the run is complete
     return full
+
+
+def run_fingerprint(inputs: Sequence[str | os.PathLike[str]], /, **settings: Any) -> dict[str, Any]:
+    """Identify a run by the sha256 of the files it reads and its settings (the checkpoint key of the trainer).
+
+    Parameters
+    ----------
+    inputs : sequence of paths
+        The prepared data files the run trains on.
+    **settings
+        What else makes the run what it is (method, seed, split, hyperparameters); JSON-like values.
+
+    Returns
+    -------
+    dict
+        ``{"inputs": {path: sha256}, **settings}``; pass it as ``Trainer(fingerprint=...)``, which starts fresh
+        (and logs which part changed) when a checkpoint's fingerprint differs.
+    """
+    if "inputs" in settings:
+        raise ValueError("'inputs' is the fingerprint's data key; name the setting otherwise")
+    return {"inputs": {os.fspath(p): sha256_file(p) for p in inputs}, **settings}

@@ -24,6 +24,8 @@ from seqstruct.common.io import atomic_path, read_json, write_json
 from seqstruct.common.meta import CALLER_META_KEYS, RUN_KEYS, RUN_PROVENANCE_KEYS
 from seqstruct.common.metrics import direction
 from seqstruct.common.provenance import environment, git_commit, raw_checksums
+from seqstruct.data.registry import load_registry
+from seqstruct.data.verify import check_recorded
 
 DEFAULT_DIGITS = 4
 
@@ -179,6 +181,7 @@ def table_meta(
     grids: Mapping[str, Any] | None = None,
     selections: Sequence[Mapping[str, Any]] = (),
     selection_label: Sequence[str] = ("method",),
+    registry: str | os.PathLike[str] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The caller's part of a table's meta.json, the same for every domain.
@@ -195,10 +198,20 @@ def table_meta(
         The ``selection.json`` records (``seqstruct.common.search.select``).
     selection_label : sequence of str
         ``selected`` in the meta maps ``" ".join(record[k] for k in selection_label)`` to the chosen point.
+    registry : path, optional
+        The dataset registry: the raw files' checksums are compared with it (for a ``real`` source; a synthetic
+        stand-in is not registered).
     **extra
         Anything else the table should record (test years, masking week, ...).
+
+    Raises
+    ------
+    seqstruct.data.DataError
+        A raw file's sha256 differs from the registry's (one line: the file, both checksums, the fix).
     """
     meta: dict[str, Any] = {"scale": scale, "source": source, "datasets": raw_checksums(list(raw)), **extra}
+    if registry is not None:
+        check_recorded(meta["datasets"], load_registry(registry), where="the raw files behind this table")
     if methods is not None:
         meta["methods"] = dict(methods)
     if grids is not None:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from seqstruct.common.runs import run_fingerprint
 from seqstruct.common.seeding import seed_everything
-from seqstruct.common.trainer import TrainConfig, Trainer
+from seqstruct.common.trainer import TrainConfig, Trainer, fingerprint_change
 
 
 def _problem(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -16,12 +17,16 @@ def _problem(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, t
     return x[:48], y[:48], x[48:], y[48:]
 
 
-def _run(ckpt: Path | None, epochs: int, seed: int = 0, crash_at: int = -1) -> tuple[Trainer, object]:
+def _run(
+    ckpt: Path | None, epochs: int, seed: int = 0, crash_at: int = -1, fingerprint: object = None
+) -> tuple[Trainer, object]:
     seed_everything(seed)
     xt, yt, xv, yv = _problem()
     model = torch.nn.Linear(3, 1)
     cfg = TrainConfig(epochs=epochs, lr=0.05, weight_decay=0.0, scheduler="none")
-    trainer = Trainer(model, cfg, torch.device("cpu"), ckpt_dir=ckpt, fingerprint={"seed": seed}, desc="t")
+    trainer = Trainer(
+        model, cfg, torch.device("cpu"), ckpt_dir=ckpt, fingerprint=fingerprint or {"seed": seed}, desc="t"
+    )
 
     def batches(epoch: int):
         perm = np.random.default_rng(epoch).permutation(48)
@@ -60,6 +65,31 @@ def test_resume_after_crash_equals_uninterrupted_run(tmp_path: Path) -> None:
     assert [h["epoch"] for h in resumed.history] == list(range(1, 13))
     assert resumed.history == full.history
     assert resumed.best_score == full.best_score and resumed.best_epoch == full.best_epoch
+
+
+def test_checkpoint_of_other_data_starts_fresh_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = tmp_path / "data.nc"
+    data.write_bytes(b"first version")
+    _run(tmp_path / "ckpt", epochs=3, fingerprint=run_fingerprint([data], seed=0))
+    _, same = _run(tmp_path / "ckpt", epochs=3, fingerprint=run_fingerprint([data], seed=0))
+    assert same.resumed_from == 3  # same data, same settings: resumed
+    data.write_bytes(b"second version")  # the prepared data changed: the checkpoint must not be resumed
+    with caplog.at_level("WARNING"):
+        _, fresh = _run(tmp_path / "ckpt", epochs=3, fingerprint=run_fingerprint([data], seed=0))
+    assert fresh.resumed_from == 0 and fresh.epochs_run == 3
+    assert f"other data (sha256 of {data} changed)" in caplog.text
+
+
+def test_fingerprint_change_names_what_differs() -> None:
+    old = {"inputs": {"a.nc": "1", "b.nc": "2"}, "seed": 0, "params": {"lr": 0.1}}
+    assert fingerprint_change(old, dict(old)) == ""
+    assert (
+        fingerprint_change(old, {**old, "inputs": {"a.nc": "1", "b.nc": "3"}}) == "other data (sha256 of b.nc changed)"
+    )
+    assert fingerprint_change(old, {**old, "seed": 1, "params": {}}) == "other settings (params, seed)"
+    assert fingerprint_change("{'seed': 0}", old) == "other settings"  # a checkpoint of the old repr format
+    with pytest.raises(ValueError, match="inputs"):
+        run_fingerprint([], inputs=1)
 
 
 def test_checkpoint_of_other_config_is_ignored(tmp_path: Path) -> None:

@@ -14,13 +14,15 @@ whose other entries are logged as ``val_<name>``.
 Checkpoints go to an undeclared scratch folder (``results/ckpt/...``): after every epoch the full state
 (model, optimiser, scheduler, best state so far, history, RNG states) is written atomically to ``last.pt``.
 A rerun with the same fingerprint resumes after the last finished epoch instead of starting over; a rerun with
-a different fingerprint (other config, other data) starts fresh. Batch order depends only on (seed, epoch), so a
-resumed run draws the same batches as an uninterrupted one.
+a different fingerprint (other settings, other data: ``seqstruct.common.runs.run_fingerprint`` holds the sha256
+of the prepared data) starts fresh and logs which part of the fingerprint changed. Batch order depends only on
+(seed, epoch), so a resumed run draws the same batches as an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import random
@@ -114,8 +116,8 @@ class Trainer:
     ckpt_dir : Path, optional
         Folder for ``last.pt``; None disables checkpointing.
     fingerprint : Any
-        Anything JSON-like identifying the run (config, data checksum, seed); a checkpoint with a different
-        fingerprint is ignored.
+        Anything JSON-like identifying the run, normally ``seqstruct.common.runs.run_fingerprint(...)`` (sha256
+        of the data, settings, seed); a checkpoint with a different fingerprint is ignored and the log says why.
     desc : str
         Label of the progress bar and the log lines.
     maximize : bool
@@ -136,7 +138,7 @@ class Trainer:
         self.config = config
         self.device = device
         self.ckpt_path = Path(ckpt_dir) / "last.pt" if ckpt_dir is not None else None
-        self.fingerprint = repr(fingerprint)
+        self.fingerprint = _jsonable(fingerprint)
         self.desc = desc
         self.maximize = maximize
         self.optimizer = make_optimizer(model.parameters(), config)
@@ -304,8 +306,11 @@ class Trainer:
         except Exception as exc:  # a corrupt checkpoint is not fatal: start over, say so
             log.warning("ignoring unreadable checkpoint %s (%s); starting from scratch", self.ckpt_path, exc)
             return None
-        if state.get("fingerprint") != self.fingerprint or state.get("config") != asdict(self.config):
-            log.warning("checkpoint %s belongs to another configuration; starting from scratch", self.ckpt_path)
+        why = fingerprint_change(state.get("fingerprint"), self.fingerprint)
+        if not why and state.get("config") != asdict(self.config):
+            why = "other training settings (TrainConfig)"
+        if why:
+            log.warning("checkpoint %s was made for %s; starting from scratch", self.ckpt_path, why)
             return None
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -318,6 +323,41 @@ class Trainer:
         if rng["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
         return state
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as JSON would give it back (tuples as lists, keys as str), so that saved and new compare equal."""
+    return json.loads(json.dumps(value, sort_keys=True, default=repr))
+
+
+def fingerprint_change(old: Any, new: Any) -> str:
+    """Say how fingerprint ``old`` differs from ``new``; empty if they are equal.
+
+    Parameters
+    ----------
+    old, new : Any
+        Two JSON-like fingerprints, normally ``run_fingerprint`` dicts (``inputs``: path -> sha256, settings).
+
+    Returns
+    -------
+    str
+        ``""`` when equal; otherwise e.g. ``"other data (sha256 of results/data/crop/soybean.nc changed)"`` or
+        ``"other settings (params, seed)"``.
+    """
+    if old == new:
+        return ""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return "other settings"
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    parts = []
+    if "inputs" in changed:
+        was, now = old.get("inputs") or {}, new.get("inputs") or {}
+        files = sorted(k for k in set(was) | set(now) if was.get(k) != now.get(k)) if isinstance(was, dict) else []
+        parts.append(f"other data (sha256 of {', '.join(files) or 'the inputs'} changed)")
+    settings = [k for k in changed if k != "inputs"]
+    if settings:
+        parts.append(f"other settings ({', '.join(settings)})")
+    return " and ".join(parts)
 
 
 def _named(value: Any, main: str, what: str) -> dict[str, Any]:

@@ -7,9 +7,11 @@ so an explicit self loop would count the county twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,10 +21,14 @@ import numpy as np
 import pandas as pd
 
 from seqstruct.crop.raw import CropDataError, one_line
+from seqstruct.data.values import check_points_in_area, check_points_in_crs, crs_area
 
 log = logging.getLogger(__name__)
 
 ADJACENCY_ENCODING = "ISO-8859-1"
+
+US_COUNTY_CRS = 4269
+"""NAD83, the datum of the Census files; every US county lies inside its area of use (North America)."""
 
 COUNTY_ALIASES: dict[tuple[str, str], str] = {
     # (postal code, normalised loc-table name) -> normalised Census name, for counties renamed after the
@@ -201,6 +207,7 @@ def county_geometry(shp_path: str | os.PathLike[str], fips: Iterable[int]) -> gp
     GeoDataFrame
         One row per requested FIPS, in the requested order, with an int64 ``FIPS`` column (``STATE`` +
         ``COUNTY``), the file's other fields, and the geometry in the file's CRS (EPSG:4269 for the Census file).
+        ``attrs["source"]`` is the shapefile's path (named by the errors of :func:`centroids`).
 
     Raises
     ------
@@ -250,18 +257,48 @@ def county_geometry(shp_path: str | os.PathLike[str], fips: Iterable[int]) -> gp
             f"{shp_path}: {len(missing)} requested counties not in the file (e.g. FIPS "
             f"{missing[:5]}); use a boundary file of the same Census vintage as the adjacency file"
         )
-    return gdf.loc[wanted].reset_index(drop=True)
+    out = gdf.loc[wanted].reset_index(drop=True)
+    out.attrs["source"] = str(shp_path)
+    return out
 
 
-def centroids(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def centroids(gdf: gpd.GeoDataFrame, source: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Area centroids of the polygons, computed in CONUS Albers equal-area (EPSG:5070), as NAD83 lon/lat.
+
+    The centroids are checked: they must be finite and lie inside the area of use of the declared CRS (the
+    ``.prj``) and of NAD83 (every US county does). A ``.prj`` that contradicts the coordinates (metres read as
+    degrees give NaN; degrees read as metres put every county near the projection's origin) fails here.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        From :func:`county_geometry`, with a CRS (and, if it has one, a ``FIPS`` column to name counties).
+    source : path-like, optional
+        The shapefile, named in errors (default: ``gdf.attrs["source"]``, set by :func:`county_geometry`).
 
     Returns
     -------
     lon, lat : numpy.ndarray
         float64 degrees (EPSG:4269), one per row of ``gdf``.
+
+    Raises
+    ------
+    CropDataError
+        No CRS, or a centroid that is not finite or outside those areas (message names the .shp and .prj).
     """
     if gdf.crs is None:
         raise CropDataError("county geometry has no CRS; read it with county_geometry() from a shapefile with a .prj")
-    points = gdf.geometry.to_crs(5070).centroid.to_crs(4269)
-    return points.x.to_numpy(np.float64), points.y.to_numpy(np.float64)
+    shp = Path(source if source is not None else gdf.attrs.get("source", "county geometry"))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN centroids are reported below, not warned about
+        points = gdf.geometry.to_crs(5070).centroid.to_crs(4269)
+    lon, lat = points.x.to_numpy(np.float64), points.y.to_numpy(np.float64)
+    labels = [f"FIPS {int(f)}" for f in gdf["FIPS"]] if "FIPS" in gdf.columns else None
+    fix = (
+        f"the coordinates contradict the CRS declared in {shp.with_suffix('.prj').name} "
+        f"({gdf.crs.name}) - restore the shapefile's own .prj (EPSG:4269 for the Census file) or re-fetch it"
+    )
+    check_points_in_crs(lon, lat, gdf.crs, f"{shp} (county centroids)", labels=labels, fix=fix, error=CropDataError)
+    us = dataclasses.replace(crs_area(US_COUNTY_CRS), name="the area of NAD83, where every US county lies")
+    check_points_in_area(lon, lat, us, f"{shp} (county centroids)", labels=labels, fix=fix, error=CropDataError)
+    return lon, lat

@@ -173,7 +173,10 @@ def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
     observed = ds["observed"].values.astype(bool)
     train = years < split.val_year
     if not observed[:, train].any():
-        raise CropDataError(f"no observed training rows before {split.val_year}")
+        raise CropDataError(
+            f"no observed training rows before the validation year {split.val_year} of test year "
+            f"{split.test_year}; choose a later crop.test_years entry"
+        )
 
     y = ds["yield"].values.astype(np.float64)
     prev = _previous_year_mean(y, observed)

@@ -10,11 +10,20 @@ column ``start + v * length + k`` holds variable ``v`` at week/depth ``k + 1``.
     0 loc_ID | 1 year | 2 yield | 3-314 weekly 6 x 52 | 315-414 soil 10 x 10 | 415-428 planting 14 | 429-432 extra 4
 
 The numbers are fields, so another layout (e.g. the nationwide FIPS-keyed file) is one more instance.
+
+Each layout also declares the plausible range of every variable (``ranges``, checked by
+``seqstruct.crop.raw.load_khaki_npz``); :data:`KHAKI_SOYBEAN_RANGES` documents the Khaki file's units and the
+measured minimum and maximum of each variable in the real file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqstruct.data.values import Bounds
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,9 @@ class ColumnLayout:
         First column of the scalar extras.
     extra_vars : tuple of str
         Names of the scalar extras, in stored order (one column each).
+    ranges : mapping of str to Bounds
+        Plausible range of each variable (``"yield"`` and every weekly, soil and extra name); either every
+        variable has one or the mapping is empty (no range check).
     """
 
     name: str
@@ -64,6 +76,7 @@ class ColumnLayout:
     n_depths: int
     extra_start: int
     extra_vars: tuple[str, ...]
+    ranges: Mapping[str, Bounds] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         spans = sorted(
@@ -89,6 +102,17 @@ class ColumnLayout:
         for label, names in (("weekly", self.weekly_vars), ("soil", self.soil_vars), ("extra", self.extra_vars)):
             if len(set(names)) != len(names):
                 raise ValueError(f"layout {self.name!r}: duplicate {label} variable names")
+        names = ("yield", *self.weekly_vars, *self.soil_vars, *self.extra_vars)
+        if len(set(names)) != len(names):
+            raise ValueError(f"layout {self.name!r}: a variable name is used in two blocks (or is 'yield')")
+        if self.ranges:
+            unknown = sorted(set(self.ranges) - set(names))
+            missing = [n for n in names if n not in self.ranges]
+            if unknown or missing:
+                raise ValueError(
+                    f"layout {self.name!r}: ranges must cover every variable or be empty "
+                    f"(missing {missing}, unknown {unknown})"
+                )
 
     @property
     def n_weekly(self) -> int:
@@ -112,6 +136,21 @@ class ColumnLayout:
         """Columns of the scalar extras, one per name in ``extra_vars``."""
         return slice(self.extra_start, self.extra_start + len(self.extra_vars))
 
+    def variable_columns(self) -> dict[str, np.ndarray]:
+        """Columns of each variable, in layout order: ``"yield"``, the weekly, soil and extra variables.
+
+        A weekly variable maps to its ``n_weeks`` columns, a soil variable to its ``n_depths`` columns, an extra
+        to its one column; the keys are the names :attr:`ranges` uses.
+        """
+        cols = {"yield": np.array([self.yield_col])}
+        for v, name in enumerate(self.weekly_vars):
+            cols[name] = self.weekly_start + v * self.n_weeks + np.arange(self.n_weeks)
+        for v, name in enumerate(self.soil_vars):
+            cols[name] = self.soil_start + v * self.n_depths + np.arange(self.n_depths)
+        for k, name in enumerate(self.extra_vars):
+            cols[name] = np.array([self.extra_start + k])
+        return cols
+
     def weekly_column(self, var: str, week: int) -> int:
         """Column of weekly variable ``var`` at ``week`` (1-based)."""
         if not 1 <= week <= self.n_weeks:
@@ -124,6 +163,41 @@ class ColumnLayout:
             raise ValueError(f"depth {depth} outside 1..{self.n_depths}")
         return self.soil_start + self.soil_vars.index(var) * self.n_depths + depth - 1
 
+
+_PERCENT = Bounds(0.0, 100.0, "%")
+
+# Plausible ranges of the Khaki soybean file: physically possible values with a wide margin, so that wrong units,
+# shifted columns and corrupt numbers (1e9, -1e6) fail while real data passes. Weather units are Daymet's
+# (methods.md 1.1 (a)); the soil and extra variables are unnamed in the file, their identities (in brackets) are
+# inferred from their values. "measured" is the min..max over the 4000 rows of the real soybean_data.npz.
+KHAKI_SOYBEAN_RANGES: dict[str, Bounds] = {
+    "yield": Bounds(0.0, 150.0, "bu/acre", lo_open=True),  # measured 13..82.3
+    # weekly means of daily Daymet values
+    "prcp": Bounds(0.0, 300.0, "mm/day"),  # measured 0..42.3
+    "srad": Bounds(0.0, 1000.0, "W/m2"),  # daylight mean shortwave radiation; measured 57.1..557
+    "swe": Bounds(0.0, 5000.0, "kg/m2"),  # snow water equivalent; measured 0..192
+    "tmax": Bounds(-60.0, 60.0, "degC"),  # measured -18.7..39.5
+    "tmin": Bounds(-60.0, 60.0, "degC"),  # measured -30.1..24.7
+    "vp": Bounds(0.0, 8000.0, "Pa"),  # water vapour pressure (saturation at 40 degC is 7.4 kPa); measured 45.7..3111
+    # soil, 10 variables x 10 depths, constant over years
+    "soil_0": Bounds(0.0, 2.7, "g/cm3 (bulk density, inferred)"),  # measured 1.16..1.75
+    "soil_1": Bounds(0.0, 2.7, "g/cm3 (bulk density, inferred)"),  # measured 1.25..2.02
+    "soil_2": Bounds(0.0, 100.0, "% (clay, inferred)"),  # measured 8.42..43.4
+    "soil_3": Bounds(0.0, 100.0, "% (water content, inferred)"),  # measured 14.1..34.0
+    "soil_4": Bounds(0.0, 1e5, "mm/day (hydraulic conductivity, inferred)"),  # measured 43.7..12871.7
+    "soil_5": Bounds(0.0, 100.0, "% (water content, inferred)"),  # measured 5.65..25.4
+    "soil_6": Bounds(0.0, 100.0, "% (organic matter, inferred)"),  # measured 0.1..17.2
+    "soil_7": Bounds(0.0, 14.0, "pH (inferred)"),  # measured 4.6..8.03
+    "soil_8": Bounds(0.0, 100.0, "% (sand, inferred)"),  # measured 3.0..72.5
+    "soil_9": Bounds(0.0, 100.0, "% (saturated water content, inferred)"),  # measured 28.9..52.0
+    # weekly planting progress of the state, % planted that week; measured 0..52 (row sums 88..100)
+    **{f"planting_{i:02d}": _PERCENT for i in range(1, 15)},
+    "extra_0": Bounds(0.0, 100.0, "(units unknown)"),  # measured 0.5..40
+    "extra_1": Bounds(0.0, 1.0, "(productivity index, inferred)"),  # measured 0.117..0.866
+    "extra_2": Bounds(0.0, 1.0, "(productivity index, inferred)"),  # measured 0.117..0.866
+    "extra_3": Bounds(0.0, 500.0, "cm (depth to a restrictive layer, inferred)"),  # measured 65.6..150
+}
+"""Plausible range of every variable of :data:`KHAKI_SOYBEAN` (the comments give the real file's min..max)."""
 
 KHAKI_SOYBEAN = ColumnLayout(
     name="khaki_soybean",
@@ -139,5 +213,6 @@ KHAKI_SOYBEAN = ColumnLayout(
     n_depths=10,
     extra_start=415,
     extra_vars=tuple(f"planting_{i:02d}" for i in range(1, 15)) + tuple(f"extra_{i}" for i in range(4)),
+    ranges=KHAKI_SOYBEAN_RANGES,
 )
 """The 433-column Khaki et al. soybean layout (``soybean_data.npz``)."""

@@ -10,15 +10,19 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
 from seqstruct.common.errors import InputError
 from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
+from seqstruct.data.values import check_finite, check_ranges, check_real_array, check_real_dtype
 
 YEAR_RANGE = (1900, 2100)
 """Plausible calendar years; a year outside this range means a wrong column layout."""
+
+_DTYPE_FIX = "write the values as a real float64 array (numpy.savez) or re-fetch the file"
 
 
 class CropDataError(InputError, ValueError):
@@ -44,12 +48,41 @@ def _unreadable(path: Path, exc: BaseException) -> CropDataError:
     )
 
 
+def _npy_header_dtype(fh: IO[bytes]) -> np.dtype[Any] | None:
+    """The dtype in the header of a ``.npy`` stream, without loading the data (None for an unknown version)."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fh)[2]
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(fh)[2]
+    return None
+
+
+def _member_dtype(npz: np.lib.npyio.NpzFile, key: str) -> np.dtype[Any] | None:
+    """The dtype of array ``key`` of an open ``.npz``, read from its ``.npy`` header."""
+    names = npz.zip.namelist()
+    member = f"{key}.npy" if f"{key}.npy" in names else key
+    with npz.zip.open(member) as fh:
+        return _npy_header_dtype(fh)
+
+
+def _bare_npy_dtype(path: Path) -> np.dtype[Any] | None:
+    """The dtype of a bare ``.npy`` file, or None if it is not one (or its header is unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            return _npy_header_dtype(fh)
+    except (ValueError, OSError, EOFError):
+        return None
+
+
 def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SOYBEAN) -> np.ndarray:
     """Load and validate the county-year array ``data`` of a Khaki-style ``.npz`` file.
 
-    Checks: the file is a readable ``.npz`` with key ``data``; the array is 2-D with ``layout.n_columns``
-    columns; every value is finite; id and year are integers; years lie in 1900-2100; yields are positive;
-    no (id, year) pair occurs twice.
+    Checks: the file is a readable ``.npz`` with key ``data``; the array holds real floats (not complex,
+    integer, bool, strings or pickled objects; an object array is never unpickled); it is 2-D with
+    ``layout.n_columns`` columns; every value is finite; id and year are integers; years lie in 1900-2100;
+    yields are positive; every variable lies in its plausible range (``layout.ranges``, see
+    :data:`seqstruct.crop.layout.KHAKI_SOYBEAN_RANGES`); no (id, year) pair occurs twice.
 
     Parameters
     ----------
@@ -69,10 +102,14 @@ def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SO
         On any of the problems above.
     """
     path = Path(path)
+    where = f"{path} (array 'data')"
     _require_file(path, "crop data file")
     try:
         npz = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        dtype = _bare_npy_dtype(path)
+        if dtype is not None and dtype.hasobject:
+            check_real_dtype(dtype, str(path), fix=_DTYPE_FIX, error=CropDataError)
         raise _unreadable(path, exc) from exc
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise CropDataError(f"{path}: holds a bare array, not a .npz archive with key 'data'; re-fetch the file")
@@ -83,10 +120,17 @@ def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SO
                 f"this is not a Khaki-style crop file - check the path"
             )
         try:
+            dtype = _member_dtype(npz, "data")
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise _unreadable(path, exc) from exc
+        if dtype is not None:  # refuse object arrays here: loading them would need pickle
+            check_real_dtype(dtype, where, fix=_DTYPE_FIX, error=CropDataError)
+        try:
             data = np.asarray(npz["data"])
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
             raise _unreadable(path, exc) from exc
 
+    data = check_real_array(data, where, fix=_DTYPE_FIX, error=CropDataError)
     if data.ndim != 2 or data.shape[1] != layout.n_columns:
         raise CropDataError(
             f"{path}: array 'data' has shape {data.shape}, expected (rows, {layout.n_columns}) for "
@@ -94,16 +138,7 @@ def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SO
         )
     if data.shape[0] == 0:
         raise CropDataError(f"{path}: array 'data' has no rows; re-fetch the file")
-    if not np.issubdtype(data.dtype, np.number):
-        raise CropDataError(f"{path}: array 'data' has dtype {data.dtype}, expected a numeric array; re-fetch the file")
-    data = data.astype(np.float64, copy=False)
-    bad = ~np.isfinite(data)
-    if bad.any():
-        rows, cols = np.nonzero(bad)
-        raise CropDataError(
-            f"{path}: {bad.sum()} non-finite values (first at row {rows[0]}, column {cols[0]}); "
-            f"the raw file must have no NaN/inf - re-fetch it"
-        )
+    check_finite(data, where, fix="the raw file must have no NaN/inf - re-fetch it", error=CropDataError)
     for col, label in ((layout.id_col, "id"), (layout.year_col, "year")):
         frac = data[:, col] != np.round(data[:, col])
         if frac.any():
@@ -125,6 +160,15 @@ def load_khaki_npz(path: str | os.PathLike[str], layout: ColumnLayout = KHAKI_SO
         raise CropDataError(
             f"{path}: {int((yields <= 0).sum())} non-positive yields (first at row {row}: "
             f"{yields[row]!r}); missing yields must be absent rows, not zeros - fix the file"
+        )
+    if layout.ranges:
+        check_ranges(
+            data,
+            layout.variable_columns(),
+            layout.ranges,
+            where,
+            fix=f"wrong units, column layout (expected {layout.name!r}) or a corrupt file - fix or re-fetch the file",
+            error=CropDataError,
         )
     keys = pd.DataFrame({"id": data[:, layout.id_col].astype(np.int64), "year": years.astype(np.int64)})
     dup = keys.duplicated(keep=False)

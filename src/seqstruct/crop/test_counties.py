@@ -1,7 +1,9 @@
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 
 from seqstruct.crop.counties import (
@@ -184,3 +186,57 @@ def test_county_geometry_errors(synthetic: dict[str, Path], tmp_path: Path) -> N
     with pytest.raises(CropDataError, match=r"no coordinate reference system \(missing .prj") as err:
         county_geometry(tmp_path / "c.shp", [17001])
     assert str(tmp_path / "c.shp") in str(err.value)
+
+
+def _with_prj(synthetic: dict[str, Path], dest: Path, epsg: int) -> Path:
+    """A copy of the synthetic shapefile (degrees) whose .prj declares ``epsg`` instead of EPSG:4269."""
+    dest.mkdir()
+    for ext in ("shp", "shx", "dbf"):
+        (dest / f"c.{ext}").write_bytes(synthetic[ext].read_bytes())
+    (dest / "c.prj").write_text(pyproj.CRS(epsg).to_wkt("WKT1_ESRI"))
+    return dest / "c.shp"
+
+
+def test_county_geometry_records_its_source(synthetic: dict[str, Path]) -> None:
+    gdf = county_geometry(synthetic["shp"], [17001])
+    assert gdf.attrs["source"] == str(synthetic["shp"])
+
+
+@pytest.mark.parametrize(
+    ("epsg", "pattern"),
+    [
+        # degrees read as Albers metres: every county lands near the projection origin (-96, 23), south of CONUS
+        (5070, r"3 of 3 points fall outside the area of use of CRS 'NAD83 / Conus Albers' \(lon -124.79..-66.91"),
+        # UTM metres: near the equator, west of the zone
+        (32616, r"outside the area of use of CRS 'WGS 84 / UTM zone 16N'"),
+        # Web Mercator covers the world, but US counties must lie in NAD83's area
+        (3857, r"outside the area of NAD83, where every US county lies .* e.g. FIPS 18003 at lon -0.00"),
+    ],
+)
+def test_centroids_refuse_a_contradicting_prj(
+    synthetic: dict[str, Path], tmp_path: Path, epsg: int, pattern: str
+) -> None:
+    shp = _with_prj(synthetic, tmp_path / "bad", epsg)
+    gdf = county_geometry(shp, [18003, 17001, 17003])
+    with pytest.raises(CropDataError, match=pattern) as err:
+        centroids(gdf)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{shp} (county centroids): ")
+    assert "the coordinates contradict the CRS declared in c.prj" in msg and "restore the shapefile's own .prj" in msg
+
+
+def test_centroids_refuse_nan(synthetic: dict[str, Path], tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    # metres (EPSG:5070) under a .prj that says NAD83 degrees: the centroids come out NaN
+    gdf = gpd.read_file(synthetic["shp"]).to_crs(5070).set_crs(4269, allow_override=True)
+    gdf.to_file(tmp_path / "m.shp", engine="pyogrio")
+    geom = county_geometry(tmp_path / "m.shp", [17001, 17003])
+    with pytest.raises(CropDataError) as err:
+        centroids(geom)
+    assert str(err.value) == (
+        f"{tmp_path / 'm.shp'} (county centroids): 2 of 2 points are not finite (e.g. FIPS 17001); the "
+        f"coordinates contradict the CRS declared in m.prj (NAD83) - restore the shapefile's own .prj "
+        f"(EPSG:4269 for the Census file) or re-fetch it"
+    )
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # one error, no warning noise
+    with pytest.raises(CropDataError, match=r"^elsewhere.shp \(county centroids\): .* in elsewhere.prj"):
+        centroids(geom, source="elsewhere.shp")

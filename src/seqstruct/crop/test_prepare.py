@@ -9,7 +9,7 @@ import xarray as xr
 
 from seqstruct.crop.layout import KHAKI_SOYBEAN
 from seqstruct.crop.prepare import build_crop_dataset, impute_features, main, write_netcdf
-from seqstruct.crop.raw import load_khaki_npz
+from seqstruct.crop.raw import CropDataError, load_khaki_npz
 from seqstruct.crop.synthetic import write_synthetic_crop
 
 MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR", "/work/shared/data")) / "crop"
@@ -115,6 +115,44 @@ def test_dropped_loc_is_logged(synthetic: dict[str, Path], caplog: pytest.LogCap
     assert "1114" in caplog.text and "13 rows dropped" in caplog.text
 
 
+def _short_loc_table(synthetic: dict[str, Path], dest: Path, keep: int) -> Path:
+    """The synthetic loc table with only its first ``keep`` counties."""
+    lines = synthetic["loc_csv"].read_text().splitlines(keepends=True)
+    dest.write_text("".join(lines[: keep + 1]))
+    return dest
+
+
+def test_too_many_dropped_rows_is_an_error(synthetic: dict[str, Path], tmp_path: Path) -> None:
+    args = {k: synthetic[k] for k in ARGS}
+    args["loc_csv"] = _short_loc_table(synthetic, tmp_path / "loc.csv", keep=5)  # 31 of 36 counties unknown
+    with pytest.raises(CropDataError) as err:
+        build_crop_dataset(**args)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{synthetic['npz']}: ") and f"are not in {args['loc_csv']}" in msg
+    assert "dropped, more than the allowed 5.0%: their loc_IDs (5, 6, 7, 8, 9, ...)" in msg
+    assert msg.endswith(
+        "use the loc table of the same crop and data set as soybean_data.npz (or allow more: config "
+        "crop.max_dropped_share, --max-dropped-share)"
+    )
+    ds = build_crop_dataset(**args, max_dropped_share=1.0)  # allowed: a warning, five counties left
+    assert ds.sizes["county"] == 5
+
+
+def test_dropped_share_threshold(synthetic: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
+    args = {k: synthetic[k] for k in ARGS}
+    raw = load_khaki_npz(synthetic["npz"])
+    share = float((raw[:, 0] == 1114).mean())  # the orphan loc_ID's rows: 13 of 434 (3.0%)
+    assert 0.0 < share < 0.05
+    with pytest.raises(CropDataError, match=r"13 of 434 rows \(3.0%\) dropped, more than the allowed 2.9%"):
+        build_crop_dataset(**args, max_dropped_share=share - 0.001)
+    with caplog.at_level(logging.WARNING, logger="seqstruct.crop.prepare"):
+        build_crop_dataset(**args, max_dropped_share=share)  # exactly the share passes
+    assert "13 rows dropped" in caplog.text
+    with pytest.raises(ValueError, match=r"max_dropped_share must be in \[0, 1\], got 1.5"):
+        build_crop_dataset(**args, max_dropped_share=1.5)
+
+
 def test_impute_features_neighbours_then_year_mean() -> None:
     # 4 counties, path graph 0-1-2 and an isolated 3; one year; feature = county id * 10
     x = np.arange(4, dtype=float)[:, None, None] * 10.0 * np.ones((4, 1, 2))
@@ -167,6 +205,18 @@ def test_cli_writes_and_reports_errors(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and str(bad) in err[-1] and "not a readable .npz" in err[-1]
     assert not out2.exists()
+    # --max-dropped-share: 0 refuses the orphan loc_ID's rows, a value outside [0, 1] is a usage error
+    argv[1] = str(synthetic["npz"])
+    assert main([*argv, "--max-dropped-share", "0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: {synthetic['npz']}: 13 of 434 rows (3.0%) dropped, more than the allowed 0.0%")
+    assert not out2.exists()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--max-dropped-share", "1.5"])
+    assert exit_info.value.code == 2 and "'1.5' is not a share in [0, 1]" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*argv, "--max-dropped-share", "lots"])
+    assert main([*argv, "--max-dropped-share", "0.5"]) == 0 and out2.exists()
 
 
 @pytest.mark.slow

@@ -1,10 +1,15 @@
+import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from seqstruct.crop.layout import KHAKI_SOYBEAN, ColumnLayout
+from seqstruct.crop.layout import KHAKI_SOYBEAN, KHAKI_SOYBEAN_RANGES, ColumnLayout
 from seqstruct.crop.raw import CropDataError, load_khaki_npz, read_loc_table, read_state_abbrev
+from seqstruct.data.values import Bounds
+
+REAL_NPZ = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR", "/work/shared/data")) / "crop" / "soybean_data.npz"
 
 
 def _rows(n_locs: int = 3, years: tuple[int, ...] = (2000, 2001)) -> np.ndarray:
@@ -12,7 +17,7 @@ def _rows(n_locs: int = 3, years: tuple[int, ...] = (2000, 2001)) -> np.ndarray:
     rows = []
     for loc in range(n_locs):
         for year in years:
-            r = rng.uniform(0.5, 2.0, KHAKI_SOYBEAN.n_columns)
+            r = rng.uniform(0.1, 0.9, KHAKI_SOYBEAN.n_columns)  # inside every plausible range
             r[:3] = (loc, year, 40.0 + loc)
             rows.append(r)
     return np.array(rows)
@@ -66,6 +71,42 @@ def test_layout_rejects_overlapping_blocks() -> None:
             extra_start=9,
             extra_vars=("e",),
         )
+
+
+def test_khaki_ranges_cover_every_variable() -> None:
+    cols = KHAKI_SOYBEAN.variable_columns()
+    assert list(cols) == ["yield", *KHAKI_SOYBEAN.weekly_vars, *KHAKI_SOYBEAN.soil_vars, *KHAKI_SOYBEAN.extra_vars]
+    assert set(KHAKI_SOYBEAN.ranges) == set(cols) and KHAKI_SOYBEAN.ranges is KHAKI_SOYBEAN_RANGES
+    covered = np.concatenate(list(cols.values()))
+    assert sorted(covered.tolist()) == list(range(2, 433))  # every column but id and year, once
+    assert cols["tmax"].tolist() == list(range(3 + 52 * 3, 3 + 52 * 4))
+    assert cols["soil_9"].tolist() == list(range(405, 415)) and cols["extra_3"].tolist() == [432]
+    assert str(KHAKI_SOYBEAN.ranges["yield"]) == "(0, 150] bu/acre"
+    assert str(KHAKI_SOYBEAN.ranges["tmax"]) == "[-60, 60] degC"
+
+
+def test_layout_ranges_cover_all_or_nothing() -> None:
+    partial = {"yield": Bounds(0, 150, "bu/acre")}
+    with pytest.raises(ValueError, match=r"ranges must cover every variable or be empty \(missing \['prcp'"):
+        dataclasses.replace(KHAKI_SOYBEAN, ranges=partial)
+    with pytest.raises(ValueError, match=r"unknown \['rain'\]"):
+        dataclasses.replace(KHAKI_SOYBEAN, ranges={**KHAKI_SOYBEAN_RANGES, "rain": Bounds(0, 1, "mm")})
+    with pytest.raises(ValueError, match="used in two blocks"):
+        dataclasses.replace(KHAKI_SOYBEAN, soil_vars=("prcp", *KHAKI_SOYBEAN.soil_vars[1:]))
+    unchecked = dataclasses.replace(KHAKI_SOYBEAN, ranges={})
+    assert unchecked.ranges == {} and hash(unchecked) == hash(KHAKI_SOYBEAN)
+
+
+@pytest.mark.skipif(
+    not REAL_NPZ.is_file(), reason=f"real crop data not found at {REAL_NPZ} (set SEQSTRUCT_DATA_MIRROR)"
+)
+def test_real_file_is_inside_every_range() -> None:
+    data = load_khaki_npz(REAL_NPZ)
+    assert data.shape == (4000, 433)
+    for name, cols in KHAKI_SOYBEAN.variable_columns().items():
+        b = KHAKI_SOYBEAN.ranges[name]
+        lo, hi = data[:, cols].min(), data[:, cols].max()
+        assert b.contains([lo, hi]).all(), name
 
 
 def test_load_khaki_npz_roundtrip(tmp_path: Path) -> None:
@@ -128,6 +169,69 @@ def test_content_checks(tmp_path: Path, edit, pattern: str) -> None:
     with pytest.raises(CropDataError, match=pattern) as err:
         load_khaki_npz(path)
     assert str(path) in _single_line(err)
+
+
+@pytest.mark.parametrize(
+    ("convert", "pattern"),
+    [
+        (lambda a: a + 1j, r"holds complex numbers \(dtype complex128\), expected real floats \(the imaginary"),
+        (lambda a: a.astype(np.int64), r"holds integers \(dtype int64\), expected real floats"),
+        (lambda a: a.astype(np.float32), None),
+        (lambda a: a > 0.5, r"holds booleans \(dtype bool\)"),
+        (lambda a: a.astype(str), r"holds strings"),
+    ],
+)
+def test_only_real_floats(tmp_path: Path, convert, pattern: str | None) -> None:
+    path = _save(tmp_path / "d.npz", data=convert(_rows()))
+    if pattern is None:
+        assert load_khaki_npz(path).dtype == np.float64
+        return
+    with pytest.raises(CropDataError, match=pattern) as err:
+        load_khaki_npz(path)
+    assert _single_line(err).startswith(f"{path} (array 'data'): holds")
+
+
+def test_object_array_is_not_a_truncated_download(tmp_path: Path) -> None:
+    path = tmp_path / "obj.npz"
+    np.savez(path, data=_rows().astype(object), allow_pickle=True)
+    with pytest.raises(CropDataError) as err:
+        load_khaki_npz(path)
+    msg = _single_line(err)
+    assert msg.startswith(f"{path} (array 'data'): holds pickled Python objects (dtype object), expected real floats")
+    assert "truncated" not in msg and "re-fetch" in msg
+    bare = tmp_path / "bare.npz"  # a bare .npy of objects under an .npz name
+    np.save(tmp_path / "bare.npy", _rows().astype(object), allow_pickle=True)
+    (tmp_path / "bare.npy").rename(bare)
+    with pytest.raises(CropDataError, match="holds pickled Python objects"):
+        load_khaki_npz(bare)
+
+
+@pytest.mark.parametrize(
+    ("row", "var", "week", "value", "pattern"),
+    [
+        (3, "yield", None, 1e9, r"yield = 1e\+09 at row 3, column 2 is outside its plausible range \(0, 150\] bu/acre"),
+        (1, "tmax", 30, -1e6, r"tmax = -1e\+06 at row 1, column 188 is outside its plausible range \[-60, 60\] degC"),
+        (0, "prcp", 1, -1e6, r"prcp = -1e\+06 at row 0, column 3 .* \[0, 300\] mm/day"),
+        (5, "vp", 52, 1e9, r"vp = 1e\+09 at row 5, column 314 .* \[0, 8000\] Pa"),
+        (2, "soil_7", 4, 15.0, r"soil_7 = 15 at row 2, column 388 .* \[0, 14\] pH"),
+        (4, "planting_03", None, 101.0, r"planting_03 = 101 at row 4, column 417 .* \[0, 100\] %"),
+    ],
+)
+def test_implausible_values(tmp_path: Path, row: int, var: str, week: int | None, value: float, pattern: str) -> None:
+    arr = _rows()
+    if var in KHAKI_SOYBEAN.weekly_vars:
+        col = KHAKI_SOYBEAN.weekly_column(var, week)
+    elif var in KHAKI_SOYBEAN.soil_vars:
+        col = KHAKI_SOYBEAN.soil_column(var, week)
+    else:
+        col = int(KHAKI_SOYBEAN.variable_columns()[var][0])
+    arr[row, col] = value
+    path = _save(tmp_path / "soybean_data.npz", data=arr)
+    with pytest.raises(CropDataError, match=pattern) as err:
+        load_khaki_npz(path)
+    msg = _single_line(err)
+    assert msg.startswith(f"{path} (array 'data'): {var} = ") and "(1 value out of range, in " in msg
+    assert msg.endswith("or a corrupt file - fix or re-fetch the file")
 
 
 def test_read_loc_table(tmp_path: Path) -> None:

@@ -104,7 +104,8 @@ def test_neighbours_carry_the_planted_signal(default_run: dict[str, Path]) -> No
 
 def test_small_grid_one_state_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     paths = write_synthetic_crop(tmp_path / "one", n_rows=3, n_cols=1, years=(2010, 2012), missing_frac=0.0)
-    ds = build_crop_dataset(**{k: paths[k] for k in ARGS})
+    # 3 of its 12 rows belong to the orphan loc_ID that every synthetic file has: allow them here
+    ds = build_crop_dataset(**{k: paths[k] for k in ARGS}, max_dropped_share=1.0)
     assert ds.sizes["county"] == 3 and set(ds["state"].values.tolist()) == {"IL"}
     assert bool(ds["observed"].all())
     assert main(["--out", str(tmp_path / "cli"), "--seed", "3", "--rows", "2", "--cols", "2"]) == 0

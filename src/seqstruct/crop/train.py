@@ -28,12 +28,13 @@ from sklearn.linear_model import Lasso, Ridge
 from seqstruct.common.device import pick_device
 from seqstruct.common.metrics import regression_metrics
 from seqstruct.common.provenance import utc_now
-from seqstruct.common.runs import write_run
+from seqstruct.common.runs import run_fingerprint, write_run
 from seqstruct.common.seeding import seed_everything
 from seqstruct.common.trainer import TrainConfig, Trainer
 from seqstruct.crop.batches import GraphBatches, SeqBatches, predict
 from seqstruct.crop.dataset import CropTensors, Split, make_tensors, masked_after_week, open_prepared
 from seqstruct.crop.models import CropModelConfig, build_model, log_cosh_loss
+from seqstruct.crop.raw import CropDataError
 from seqstruct.crop.sampler import NeighborSampler
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,56 @@ EARLY_WEEKS = tuple(range(13, 53))  # masking weeks of the early-prediction curv
 def history_of(method: str) -> int:
     """Years per input window: 1 for the single-year methods, ``HISTORY`` for the 5-year ones."""
     return HISTORY if method.endswith("_5y") else 1
+
+
+def earliest_test_year(method: str, first_year: int) -> int:
+    """The first test year ``method`` can have on data starting in ``first_year``.
+
+    The validation year is the year before the test year; training target years lie before it and need
+    ``max(history - 1, 1)`` earlier years (``crop.dataset.CropTensors.train_years``), so at least one exists from
+    ``first_year + max(history - 1, 1) + 2`` on (1y methods: first year + 3; 5y methods: first year + 6).
+    """
+    return first_year + max(history_of(method) - 1, 1) + 2
+
+
+def check_test_years(
+    test_years: Sequence[int], methods: Sequence[str], years: tuple[int, int], source: str, key: str
+) -> None:
+    """Refuse test years the data cannot serve, before anything is prepared (the workflow calls this at parse time).
+
+    Parameters
+    ----------
+    test_years : sequence of int
+        The configured test years.
+    methods : sequence of str
+        The methods that will run on them.
+    years : (int, int)
+        First and last year of the data.
+    source : str
+        Where ``years`` come from (named in the message), e.g. the registry entry.
+    key : str
+        The config key of ``test_years`` (named in the message).
+
+    Raises
+    ------
+    CropDataError
+        A test year outside the data, or too early for one of the methods (no training year before its
+        validation year).
+    """
+    first, last = years
+    for year in test_years:
+        if not first <= year <= last:
+            raise CropDataError(
+                f"config {key}: test year {year} is outside the data's years {first}-{last} ({source}); "
+                f"choose test years in {first}-{last}"
+            )
+        late = {m: earliest_test_year(m, first) for m in methods if year < earliest_test_year(m, first)}
+        if late:
+            method, need = max(late.items(), key=lambda kv: kv[1])
+            raise CropDataError(
+                f"config {key}: test year {year} leaves {method} no training year before its validation year "
+                f"{year - 1} (the data starts in {first}, {source}); choose a test year of {need} or later"
+            )
 
 
 @dataclass(frozen=True)
@@ -144,7 +195,7 @@ def run(
         predict_year, model_state, extra = _fit_sklearn(method, data, params, seed)
         device = "cpu"
     else:
-        predict_year, model_state, extra, device, data = _fit_deep(method, data, params, seed, ckpt_dir)
+        predict_year, model_state, extra, device, data = _fit_deep(method, data, data_path, params, seed, ckpt_dir)
 
     rows, result = [], {}
     evaluated = (("val", split.val_year), ("test", split.test_year)) if evaluate_test else (("val", split.val_year),)
@@ -273,7 +324,12 @@ def _fit_sklearn(
 
 # ---------------------------------------------------------------- deep models
 def _fit_deep(
-    method: str, data: CropTensors, params: dict[str, Any], seed: int, ckpt_dir: str | Path | None
+    method: str,
+    data: CropTensors,
+    data_path: str | Path,
+    params: dict[str, Any],
+    seed: int,
+    ckpt_dir: str | Path | None,
 ) -> tuple[Callable[[int], np.ndarray], dict[str, Any], dict[str, Any], torch.device, CropTensors]:
     train_cfg, model_cfg, deep = _split_params(params, TrainConfig, CropModelConfig, DeepParams)
     device = pick_device()
@@ -310,20 +366,12 @@ def _fit_deep(
     def validate(m: torch.nn.Module) -> float:
         return regression_metrics(y_val, predict(m, data, data.split.val_year, history))["rmse"]
 
-    fingerprint = {
-        "method": method,
-        "seed": seed,
-        "test_year": data.split.test_year,
-        "params": params,
-        "n_counties": data.n_counties,
-        "y_mean": round(data.y_mean, 6),
-    }
     trainer = Trainer(
         model,
         train_cfg,
         device,
         Path(ckpt_dir) if ckpt_dir else None,
-        fingerprint,
+        run_fingerprint([data_path], method=method, seed=seed, test_year=data.split.test_year, params=params),
         desc=f"{METHODS[method]} {data.split.test_year} s{seed}",
     )
     fit = trainer.fit(batches, loss_fn, validate)

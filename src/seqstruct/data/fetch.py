@@ -8,7 +8,15 @@ A file ``name`` of dataset ``id`` is looked for, in order:
    for those only a copy the user provides is accepted).
 
 Copies and downloads go to a temporary file beside the destination, are verified, and only then renamed into
-place, so nothing half-written or unverified is ever left at ``<raw_dir>/<id>/<name>``.
+place, so nothing half-written or unverified is ever left at ``<raw_dir>/<id>/<name>``. Nothing is written
+outside ``<raw_dir>/<id>/`` (the registry dataclasses refuse ids, names and member paths that could lead out).
+
+A download is bounded: only ``https://`` and ``http://`` URLs are opened and only redirects to them followed;
+it stops as soon as more than the registered ``size`` arrives (a shorter body is an error too), and when it
+has not finished within ``max_seconds`` (default one hour) in total; each read also has a socket timeout
+(``timeout``, 60 s). A mirror copy whose size is not the registered one is refused before it is copied. On
+SIGTERM the command line removes its temporary file and exits with status 143; temporary files that a killed
+fetch left behind (``.<name>.*.tmp*``) are removed by the next fetch of that file.
 
 ``name`` may also be the path of a member of one of the dataset's zip/tar archives: the archive is resolved
 as above and the member is extracted to ``<raw_dir>/<id>/<member path>`` and verified (see
@@ -16,32 +24,75 @@ as above and the member is extracted to ``<raw_dir>/<id>/<member path>`` and ver
 
 Command line::
 
-    python -m seqstruct.data.fetch <dataset id> [--file NAME] [--raw-dir DIR] [--registry PATH]
+    python -m seqstruct.data.fetch <dataset id> [--file NAME] [--raw-dir DIR] [--registry PATH] [--mirror DIR]
+        [--no-download] [--max-seconds S]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import hashlib
 import http.client
+import math
 import os
+import signal
 import sys
-import urllib.error
+import threading
+import time
+import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from types import FrameType
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
 from seqstruct.common.errors import one_line, print_error
 from seqstruct.common.io import atomic_path, sha256_file
 from seqstruct.data.archive import extract_members
-from seqstruct.data.registry import DEFAULT_REGISTRY, DataError, DatasetSpec, FileSpec, MemberSpec, get_dataset
+from seqstruct.data.registry import (
+    DEFAULT_RAW_DIR,
+    DEFAULT_REGISTRY,
+    MIRROR_ENV,
+    URL_SCHEMES,
+    DataError,
+    DatasetSpec,
+    FileSpec,
+    MemberSpec,
+    check_file_name,
+    check_member_path,
+    check_url,
+    get_dataset,
+)
 
-MIRROR_ENV = "SEQSTRUCT_DATA_MIRROR"
-DEFAULT_RAW_DIR = "resources/raw"
+try:  # POSIX: temporary files being written are locked, so that stale ones can be told apart
+    from fcntl import LOCK_EX as _LOCK_EX
+    from fcntl import LOCK_NB as _LOCK_NB
+    from fcntl import flock as _flock
+except ImportError:  # pragma: no cover (no fcntl: stale temporary files are left for the user)
+    _flock = None  # type: ignore[assignment]
+    _LOCK_EX = _LOCK_NB = 0
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_SECONDS = 3600.0
+SIGTERM_STATUS = 128 + int(signal.SIGTERM)
 _CHUNK = 1 << 20
+_STALE_AFTER = 2.0  # seconds: a temporary file younger than this may belong to a fetch that is just starting
+
+
+@dataclass(frozen=True)
+class _Limits:
+    timeout: float
+    max_seconds: float
+
+
+@dataclass
+class _Received:
+    n: int = 0
 
 
 class _ChecksumMismatch(Exception):
@@ -50,13 +101,36 @@ class _ChecksumMismatch(Exception):
         self.actual = actual
 
 
+class _TooLarge(Exception):
+    """More bytes arrived than the registered size (the message says how many were expected)."""
+
+
+class _TooShort(Exception):
+    """The body ended before the registered size."""
+
+
+class _TooSlow(Exception):
+    """The download's time limit passed."""
+
+
+class _RedirectRefused(Exception):
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+class _Terminated(BaseException):
+    """Raised by the command line's SIGTERM handler, so that temporary files are removed on the way out."""
+
+
 def resolve_file(
     spec: DatasetSpec,
     name: str,
     raw_dir: str | os.PathLike[str] = DEFAULT_RAW_DIR,
     mirror: str | os.PathLike[str] | None = None,
     download: bool = True,
-    timeout: float = 60,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> Path:
     """Return the local path of a verified copy of file or archive member ``name`` of dataset ``spec``.
 
@@ -73,7 +147,10 @@ def resolve_file(
     download : bool
         Whether downloading from the public URL is allowed.
     timeout : float
-        Network timeout in seconds for the download.
+        Socket timeout in seconds for connecting and for each read of the download (shortened to the time
+        left when that is less).
+    max_seconds : float
+        Time limit in seconds for the whole download (connecting, redirects and the body).
 
     Returns
     -------
@@ -84,17 +161,20 @@ def resolve_file(
     ------
     DataError
         ``name`` is not registered; the file is corrupt locally; the mirror or downloaded copy has the wrong
-        checksum; the file could not be obtained anywhere (the message names every place tried and the fix);
+        checksum or size; the file could not be obtained anywhere (the message names every place tried and the
+        fix); the download sent more or fewer bytes than the registered size, did not finish within
+        ``max_seconds`` or was redirected to a URL that is not http(s); the local destination is a directory;
         the dataset is not publicly available and no user-provided copy is present; or an archive member cannot
         be extracted (see :func:`seqstruct.data.archive.extract_members`).
     """
+    limits = _limits(timeout, max_seconds)
     fspec, member = spec.locate(name)
     if member is None:
-        return _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, timeout)
+        return _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, limits)
     folder = Path(raw_dir) / spec.id
     if not _pending_members(spec, folder, [member]):
         return folder / member.path
-    archive = _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, timeout)
+    archive = _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, limits)
     return extract_members(archive, folder, [member])[0]
 
 
@@ -103,8 +183,9 @@ def fetch_dataset(
     raw_dir: str | os.PathLike[str] = DEFAULT_RAW_DIR,
     mirror: str | os.PathLike[str] | None = None,
     download: bool = True,
-    timeout: float = 60,
+    timeout: float = DEFAULT_TIMEOUT,
     registry_path: str | os.PathLike[str] = DEFAULT_REGISTRY,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
 ) -> list[Path]:
     """Resolve every file of a registered dataset and extract every archive member.
 
@@ -116,6 +197,8 @@ def fetch_dataset(
         As for :func:`resolve_file`.
     registry_path : str or os.PathLike
         The registry YAML file.
+    max_seconds : float
+        Time limit in seconds for each download, as for :func:`resolve_file`.
 
     Returns
     -------
@@ -129,6 +212,7 @@ def fetch_dataset(
     DataError
         As for :func:`resolve_file`; or the dataset has no registered files and :func:`require_access` fails.
     """
+    limits = _limits(timeout, max_seconds)
     spec = get_dataset(dataset_id, registry_path)
     if not spec.files:
         require_access(spec, raw_dir)
@@ -136,7 +220,7 @@ def fetch_dataset(
     folder = Path(raw_dir) / spec.id
     paths = []
     for fspec in spec.files:
-        archive = _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, timeout)
+        archive = _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, limits)
         paths.append(archive)
         pending = _pending_members(spec, folder, fspec.members)
         if pending:
@@ -185,18 +269,25 @@ def require_access(spec: DatasetSpec, raw_dir: str | os.PathLike[str] = DEFAULT_
     )
 
 
+def _limits(timeout: float, max_seconds: float) -> _Limits:
+    for key, value in (("timeout", timeout), ("max_seconds", max_seconds)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or math.isinf(value):
+            raise DataError(f"{key} must be a positive number of seconds, got {value!r}")
+    return _Limits(float(timeout), float(max_seconds))
+
+
 def _resolve_plain(
     spec: DatasetSpec,
     fspec: FileSpec,
     raw_dir: Path,
     mirror: str | os.PathLike[str] | None,
     download: bool,
-    timeout: float,
+    limits: _Limits,
 ) -> Path:
     """Resolve a registered file (not an archive member): local copy, mirror, URL."""
-    dest = raw_dir / spec.id / fspec.name
+    dest = _destination(raw_dir, spec, fspec)
     what = f"file {fspec.name!r} of dataset {spec.id!r}"
-    if dest.exists():
+    if dest.is_file():
         actual = sha256_file(dest)
         if actual == fspec.sha256:
             return dest
@@ -204,6 +295,7 @@ def _resolve_plain(
             f"local {what} at {dest} is corrupt or was modified (expected sha256 {fspec.sha256}, "
             f"got {actual}); delete it and run again to fetch a fresh copy"
         )
+    _remove_stale_temps(dest, _registered_names(spec))
     tried = [f"local {dest}: not present"]
     if _from_mirror(fspec, dest, mirror, what, tried):
         return dest
@@ -212,9 +304,55 @@ def _resolve_plain(
             f"{what} cannot be downloaded: the dataset is not publicly available ({spec.access.reason}). "
             f"{_how_to_obtain(spec)}place {fspec.name} at {dest} with sha256 {fspec.sha256} (tried: {'; '.join(tried)})"
         )
-    if _from_url(fspec, dest, download, timeout, what, tried):
+    if _from_url(fspec, dest, download, limits, what, tried):
         return dest
     raise _not_found_error(spec, fspec, dest, what, tried)
+
+
+def _destination(raw_dir: Path, spec: DatasetSpec, fspec: FileSpec) -> Path:
+    """Return ``raw_dir/<id>/<name>`` after checking that it stays inside ``raw_dir/<id>/`` and can be a file."""
+    what = f"file {fspec.name!r} of dataset {spec.id!r}"
+    for part in (spec.id, fspec.name):  # checked by the dataclasses already; kept here as a last line
+        why = check_file_name(part)
+        if why:
+            raise DataError(f"{what}: {part!r} {why}; it cannot name a folder or file under {raw_dir}")
+    dest = raw_dir / spec.id / fspec.name
+    for folder in (raw_dir, dest.parent):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"local {what}: {folder} is a file, not a folder; move or remove it and run again")
+    if dest.is_dir():
+        raise DataError(f"local {what}: {dest} is a directory, not the file; remove it (rm -r {dest}) and run again")
+    if dest.exists() and not dest.is_file():
+        raise DataError(f"local {what}: {dest} is not a regular file; remove it (rm {dest}) and run again")
+    return dest
+
+
+def _registered_names(spec: DatasetSpec) -> set[str]:
+    """The names directly under the dataset folder that the registry owns (files, top folders of members)."""
+    return {f.name for f in spec.files} | {m.path.split("/")[0] for f in spec.files for m in f.members}
+
+
+def _remove_stale_temps(dest: Path, keep: set[str]) -> None:
+    """Remove the temporary files of ``dest`` that a killed fetch left behind (``.<name>.*.tmp*``).
+
+    A temporary file that a running fetch is writing is locked (see :func:`_temp_output`) and kept; so are
+    files younger than a few seconds (a fetch that has just created its file) and registered names.
+    """
+    if _flock is None or not dest.parent.is_dir():
+        return
+    now = time.time()
+    for tmp in dest.parent.glob(f".{glob.escape(dest.name)}.*.tmp*"):
+        try:
+            if tmp.name in keep or tmp.is_symlink() or not tmp.is_file() or now - tmp.stat().st_mtime < _STALE_AFTER:
+                continue
+            with open(tmp, "rb") as fh:
+                try:
+                    _flock(fh.fileno(), _LOCK_EX | _LOCK_NB)
+                except BlockingIOError:
+                    continue  # a fetch that is still running holds it
+                tmp.unlink()
+        except OSError:
+            continue
 
 
 def _from_mirror(
@@ -232,40 +370,141 @@ def _from_mirror(
     src = Path(mirror) / fspec.mirror
     if not Path(mirror).is_dir():
         tried.append(f"mirror: directory {mirror} does not exist")
-    elif not src.is_file():
+        return False
+    if not src.is_file():
         tried.append(f"mirror {src}: not present")
-    else:
-        try:
-            with open(src, "rb") as fh:
-                _store(fh, dest, fspec.sha256, total=src.stat().st_size, label=fspec.name)
-            return True
-        except _ChecksumMismatch as exc:
-            tried.append(f"mirror {src}: checksum mismatch")
-            raise _mismatch_error(what, fspec, exc.actual, tried) from None
-        except OSError as exc:
-            tried.append(f"mirror {src}: {one_line(exc)}")
+        return False
+    try:
+        actual_size = src.stat().st_size
+        if fspec.size is not None and actual_size != fspec.size:
+            raise DataError(
+                f"mirror copy {src} of {what} has the wrong size: expected {fspec.size} bytes, got {actual_size}; "
+                "nothing was written. The mirror copy changed or the registry is wrong: replace the copy, or "
+                "check the entry's size and sha256 in the registry"
+            )
+        with open(src, "rb") as fh:
+            _store(fh, dest, fspec, total=actual_size, received=_Received())
+        return True
+    except _ChecksumMismatch as exc:
+        tried.append(f"mirror {src}: checksum mismatch")
+        raise _mismatch_error(what, fspec, exc.actual, tried) from None
+    except (_TooLarge, _TooShort) as exc:
+        raise DataError(
+            f"mirror copy {src} of {what} changed while it was copied: {exc}; nothing was written. Run again; if it "
+            "repeats, replace the copy or check the entry's size and sha256 in the registry"
+        ) from None
+    except OSError as exc:
+        tried.append(f"mirror {src}: {one_line(exc)}")
     return False
 
 
-def _from_url(fspec: FileSpec, dest: Path, download: bool, timeout: float, what: str, tried: list[str]) -> bool:
-    """Download the file from its URL if it has one and downloads are allowed; record what happened."""
+def _from_url(fspec: FileSpec, dest: Path, download: bool, limits: _Limits, what: str, tried: list[str]) -> bool:
+    """Download the file from its URL if it has one and downloads are allowed; record what happened.
+
+    Only http(s) URLs are opened and only http(s) redirects followed; the body is read in pieces of what has
+    arrived, and the download stops as soon as more than the registered size arrives or the time limit passes.
+    """
     if fspec.url is None:
         tried.append("download: no public URL registered")
         return False
     if not download:
         tried.append("download: disabled")
         return False
+    url = fspec.url
+    why = check_url(url)
+    if why or fspec.size is None:
+        problem = f"url {url!r} {why}" if why else "has a url but no registered size"
+        raise DataError(
+            f"{what}: {problem}; refused, nothing was downloaded. Fix the registry entry (an https:// or http:// "
+            f"url and 'size: <bytes>'), or set {MIRROR_ENV} to the mirror directory"
+        )
+    size = fspec.size
+    fix = _manual_fix(fspec, dest)
+    received = _Received()
+    deadline = time.monotonic() + limits.max_seconds
+    opener = urllib.request.build_opener(_HttpOnlyRedirects())
     try:
-        with urllib.request.urlopen(fspec.url, timeout=timeout) as resp:
-            length = resp.headers.get("Content-Length")
-            _store(resp, dest, fspec.sha256, total=int(length) if length else None, label=fspec.name)
+        with opener.open(url, timeout=min(limits.timeout, limits.max_seconds)) as resp:
+            announced = _content_length(resp)
+            if announced is not None and announced > size:
+                raise _TooLarge(f"expected {size} bytes, got more than {size} (the server announces {announced})")
+
+            def before_read() -> None:
+                _set_read_timeout(resp, min(limits.timeout, deadline - time.monotonic()))
+
+            _store(resp, dest, fspec, total=size, received=received, deadline=deadline, before_read=before_read)
         return True
     except _ChecksumMismatch as exc:
-        tried.append(f"download {fspec.url}: checksum mismatch")
+        tried.append(f"download {url}: checksum mismatch")
         raise _mismatch_error(what, fspec, exc.actual, tried) from None
-    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError/HTTPError are OSErrors
-        tried.append(f"download {fspec.url}: {one_line(exc)}")
+    except _TooLarge as exc:
+        raise DataError(
+            f"download of {what} from {url} stopped: {exc}; nothing was written. The source changed or the "
+            "registry is wrong: check the entry's url, size and sha256"
+        ) from None
+    except _TooShort as exc:
+        raise DataError(
+            f"download of {what} from {url} ended early: {exc}; nothing was written. Run again; if it repeats, the "
+            "source changed or the registry is wrong: check the entry's url, size and sha256"
+        ) from None
+    except _RedirectRefused as exc:
+        raise DataError(
+            f"download of {what} from {url} was redirected to {exc.target!r}, which is not an https:// or http:// "
+            f"URL; refused, nothing was written. Fix: correct the url in the registry, or {fix}"
+        ) from None
+    except (_TooSlow, OSError, http.client.HTTPException, ValueError) as exc:  # URLError/HTTPError are OSErrors
+        if isinstance(exc, _TooSlow) or time.monotonic() >= deadline:
+            raise DataError(
+                f"download of {what} from {url} did not finish within the time limit of {limits.max_seconds:g} s "
+                f"(max_seconds, --max-seconds): {received.n} of {size} bytes received; nothing was written. Fix: a "
+                f"faster network or a larger --max-seconds, or {fix}"
+            ) from None
+        tried.append(f"download {url}: {one_line(exc)}")
     return False
+
+
+def _manual_fix(fspec: FileSpec, dest: Path) -> str:
+    """The offline ways to provide a file: the mirror (if registered) or placing it by hand."""
+    mirror = f"set {MIRROR_ENV}=<dir containing {fspec.mirror}>, or " if fspec.mirror else ""
+    return f"{mirror}place the file at {dest} with sha256 {fspec.sha256}"
+
+
+def _content_length(resp: Any) -> int | None:
+    """The Content-Length the server announced, or ``None`` if absent or not a number."""
+    value = resp.headers.get("Content-Length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _set_read_timeout(resp: Any, seconds: float) -> None:
+    """Set the socket timeout of an open HTTP response (if its socket can be reached) to ``seconds``."""
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None and hasattr(sock, "settimeout"):
+        sock.settimeout(max(seconds, 0.01))
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to https:// and http:// URLs only (urllib's default also follows ftp://)."""
+
+    def http_error_302(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            target = urllib.parse.urljoin(req.full_url, location)
+            if urllib.parse.urlsplit(target).scheme.lower() not in URL_SCHEMES:
+                fp.close()
+                raise _RedirectRefused(target)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in URL_SCHEMES:
+            raise _RedirectRefused(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _not_found_error(spec: DatasetSpec, fspec: FileSpec, dest: Path, what: str, tried: list[str]) -> DataError:
@@ -285,6 +524,12 @@ def _pending_members(spec: DatasetSpec, folder: Path, members: Sequence[MemberSp
     """Return the members not yet extracted under ``folder``; a present member must have the right sha256."""
     pending = []
     for member in members:
+        why = check_member_path(member.path)
+        if why:
+            raise DataError(
+                f"archive member path {member.path!r} of dataset {spec.id!r} {why}; refused (nothing is read or "
+                f"written outside {folder}). Fix the member path in the registry"
+            )
         target = folder / member.path
         if not target.is_file():
             pending.append(member)
@@ -313,17 +558,66 @@ def _place_files(spec: DatasetSpec, raw_dir: Path) -> str:
     return f"place its files under {folder}/: {names}{more}"
 
 
-def _store(src: BinaryIO, dest: Path, expected: str, total: int | None, label: str) -> None:
-    """Stream ``src`` to ``dest`` atomically, renaming only if the sha256 equals ``expected``."""
+def _store(
+    src: BinaryIO,
+    dest: Path,
+    fspec: FileSpec,
+    total: int | None,
+    received: _Received,
+    deadline: float | None = None,
+    before_read: Callable[[], None] | None = None,
+) -> None:
+    """Stream ``src`` to ``dest`` atomically, renaming only if the size and the sha256 match ``fspec``.
+
+    Reads what has arrived (``read1``), at most one byte more than ``fspec.size``, so that an endless body
+    stops at once; ``received.n`` counts the bytes; ``deadline`` (a ``time.monotonic()`` value) is checked
+    before every read, and ``before_read`` is called before every read (to shorten the socket timeout).
+    """
+    size = fspec.size
     digest = hashlib.sha256()
-    with atomic_path(dest) as tmp, open(tmp, "wb") as out:
-        with tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=not sys.stderr.isatty()) as bar:
-            while chunk := src.read(_CHUNK):
+    read = getattr(src, "read1", src.read)
+    with _temp_output(dest) as out:
+        with tqdm(total=total, unit="B", unit_scale=True, desc=fspec.name, disable=not sys.stderr.isatty()) as bar:
+            while True:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _TooSlow()
+                if before_read is not None:
+                    before_read()
+                chunk = read(_CHUNK if size is None else max(1, min(_CHUNK, size - received.n + 1)))
+                if not chunk:
+                    break
+                received.n += len(chunk)
+                if size is not None and received.n > size:
+                    raise _TooLarge(f"expected {size} bytes, got more than {size}")
                 digest.update(chunk)
                 out.write(chunk)
                 bar.update(len(chunk))
-        if digest.hexdigest() != expected:
+        if size is not None and received.n < size:
+            raise _TooShort(f"expected {size} bytes, got only {received.n}")
+        if digest.hexdigest() != fspec.sha256:
             raise _ChecksumMismatch(digest.hexdigest())
+
+
+@contextlib.contextmanager
+def _temp_output(dest: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file (from :func:`~seqstruct.common.io.atomic_path`) that becomes ``dest`` on success.
+
+    Where ``flock`` exists the file stays open and locked until it has been renamed into place, so that
+    :func:`_remove_stale_temps` of a concurrent fetch never takes it for the leftover of a killed one.
+    """
+    with contextlib.ExitStack() as stack:
+        opened: list[BinaryIO] = []
+        if _flock is not None:
+            stack.callback(lambda: [fh.close() for fh in opened])  # runs after atomic_path's rename or cleanup
+        tmp = stack.enter_context(atomic_path(dest))
+        out = open(tmp, "wb")  # noqa: SIM115 (closed by the exit stack, after the rename where locks exist)
+        opened.append(out)
+        if _flock is not None:
+            _flock(out.fileno(), _LOCK_EX)
+        else:
+            stack.enter_context(out)
+        yield out
+        out.flush()
 
 
 def _mismatch_error(what: str, fspec: FileSpec, actual: str, tried: list[str]) -> DataError:
@@ -334,7 +628,19 @@ def _mismatch_error(what: str, fspec: FileSpec, actual: str, tried: list[str]) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status."""
+    """Command-line entry point; returns the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str or None
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 1 on a :class:`DataError` (one ``error:`` line on stderr); 143 on SIGTERM and 130 on
+        Ctrl-C (the temporary file of the download in progress is removed first).
+    """
     parser = argparse.ArgumentParser(
         prog="python -m seqstruct.data.fetch",
         description="Resolve dataset files (local copy, $SEQSTRUCT_DATA_MIRROR, public URL) and print paths.",
@@ -343,29 +649,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--file", dest="name", help="resolve only this file (or archive member path) of the dataset")
     parser.add_argument("--raw-dir", default=DEFAULT_RAW_DIR, help="local data root (default: %(default)s)")
     parser.add_argument("--registry", default=DEFAULT_REGISTRY, help="registry file (default: %(default)s)")
-    parser.add_argument("--mirror", default=None, help=f"mirror root (default: ${MIRROR_ENV})")
+    parser.add_argument("--mirror", default=None, help=f"mirror root directory (default: ${MIRROR_ENV})")
     parser.add_argument("--no-download", action="store_true", help="never download from the public URL")
+    parser.add_argument(
+        "--max-seconds",
+        type=_positive_seconds,
+        default=DEFAULT_MAX_SECONDS,
+        help="time limit of each download in seconds (default: %(default)g)",
+    )
     args = parser.parse_args(argv)
-    try:
-        if args.name:
-            spec = get_dataset(args.dataset_id, args.registry)
-            paths = [resolve_file(spec, args.name, args.raw_dir, args.mirror, download=not args.no_download)]
-        else:
-            paths = fetch_dataset(
-                args.dataset_id, args.raw_dir, args.mirror, download=not args.no_download, registry_path=args.registry
-            )
-            if not paths:
-                print(
-                    f"dataset {args.dataset_id!r} has no registered files; its domain's ingestion code fetches "
-                    "the data",
-                    file=sys.stderr,
+    download = not args.no_download
+    with _sigterm_raises():
+        try:
+            if args.name:
+                spec = get_dataset(args.dataset_id, args.registry)
+                paths = [
+                    resolve_file(
+                        spec, args.name, args.raw_dir, args.mirror, download=download, max_seconds=args.max_seconds
+                    )
+                ]
+            else:
+                paths = fetch_dataset(
+                    args.dataset_id,
+                    args.raw_dir,
+                    args.mirror,
+                    download=download,
+                    registry_path=args.registry,
+                    max_seconds=args.max_seconds,
                 )
-        for path in paths:
-            print(path)
-    except DataError as exc:
-        print_error(exc)
-        return 1
+                if not paths:
+                    print(
+                        f"dataset {args.dataset_id!r} has no registered files; its domain's ingestion code fetches "
+                        "the data",
+                        file=sys.stderr,
+                    )
+            for path in paths:
+                print(path)
+        except DataError as exc:
+            print_error(exc)
+            return 1
+        except (_Terminated, KeyboardInterrupt) as exc:
+            how = "SIGTERM" if isinstance(exc, _Terminated) else "Ctrl-C (SIGINT)"
+            print_error(
+                _Terminated(
+                    f"fetching dataset {args.dataset_id!r} was stopped by {how}; its temporary file was removed and "
+                    "no partial file was left; run the command again to fetch it"
+                )
+            )
+            return SIGTERM_STATUS if isinstance(exc, _Terminated) else 130
     return 0
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`_Terminated` (once; a second SIGTERM is ignored during cleanup)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":

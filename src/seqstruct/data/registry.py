@@ -2,11 +2,14 @@
 
 Each dataset has a title, license, citation, an optional description, an access mode (public, needs an API key
 in an environment variable, or not obtainable anywhere) and a list of files. Each file has a name, an optional
-public URL, a sha256 checksum, a path relative to the offline mirror root and, for zip/tar archives, optional
-archive members (path inside the archive and sha256). The field reference is ``docs/registry.md``.
+public http(s) URL with the file's size in bytes, a sha256 checksum, a path relative to the offline mirror root
+and, for zip/tar archives, optional archive members (path inside the archive and sha256). The field reference is
+``docs/registry.md``.
 
 Structural problems in the registry raise :class:`DataError` with a one-line message that names the registry
-file and the dataset.
+file and the dataset. The dataclasses check themselves too (dataset ids, file names and member paths that could
+lead outside ``<raw_dir>/<id>/``, non-http(s) URLs, sizes), so a spec built in code is held to the same rules;
+archive member paths are checked again where they are used.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -23,6 +27,10 @@ import yaml
 from seqstruct.common.errors import InputError
 
 DEFAULT_REGISTRY = "config/datasets.yaml"
+#: where dataset ``<id>``'s files live locally: ``<DEFAULT_RAW_DIR>/<id>/<name>``
+DEFAULT_RAW_DIR = "resources/raw"
+MIRROR_ENV = "SEQSTRUCT_DATA_MIRROR"
+URL_SCHEMES = ("https", "http")
 
 AccessKind = Literal["public", "api_key", "unavailable"]
 
@@ -30,11 +38,20 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATASET_KEYS = {"title", "license", "citation"}
-_DATASET_OPTIONAL = {"description", "access", "files"}
+_DATASET_OPTIONAL = {"description", "access", "files", "years"}
 _FILE_KEYS = {"name", "sha256"}
-_FILE_OPTIONAL = {"url", "mirror", "members"}
+_FILE_OPTIONAL = {"url", "size", "mirror", "members"}
 _MEMBER_KEYS = {"path", "sha256"}
 _ACCESS_FORMS = "'public', {api_key: ENV_VAR} or {unavailable: <reason>} (optionally with 'instructions: <text>')"
+_ID_RULE = (
+    "must be a plain lower-case name matching [a-z0-9][a-z0-9_.-]* (it names the folder <raw_dir>/<id>, "
+    "so no '/', '..' or absolute path)"
+)
+_URL_FIX = (
+    "only https:// and http:// URLs are downloaded. For an offline copy, remove 'url' and give 'mirror:' the "
+    f"file's path relative to the mirror, a directory set by {MIRROR_ENV} (a directory, not a URL)"
+)
+_SIZE_FIX = "the file's size in bytes, e.g. from 'stat -c %s <file>'; a download stops as soon as more arrives"
 
 
 class DataError(InputError):
@@ -78,6 +95,9 @@ class MemberSpec:
         Relative POSIX path of the member inside the archive (also its path under the dataset folder).
     sha256 : str
         Expected SHA-256 of the extracted member, 64 lower-case hex characters.
+
+    The path is checked (:func:`check_member_path`) when the registry is read and again before anything is
+    extracted or looked up (:mod:`seqstruct.data.archive`, :func:`seqstruct.data.fetch.resolve_file`).
     """
 
     path: str
@@ -91,9 +111,11 @@ class FileSpec:
     Attributes
     ----------
     name : str
-        File name, also its name under ``resources/raw/<dataset id>/``.
+        File name, also its name under ``resources/raw/<dataset id>/``: a plain name (see
+        :func:`check_file_name`).
     url : str or None
-        Public download URL; ``None`` for a file that is only in the mirror, comes from an API, or is not public.
+        Public ``https://`` or ``http://`` download URL; ``None`` for a file that is only in the mirror, comes
+        from an API, or is not public.
     sha256 : str
         Expected SHA-256 of the file, 64 lower-case hex characters.
     mirror : str or None
@@ -101,6 +123,15 @@ class FileSpec:
         (allowed only for datasets whose access is ``api_key`` or ``unavailable``).
     members : tuple of MemberSpec
         For a zip/tar archive: the members to extract; empty otherwise.
+    size : int or None
+        Size of the file in bytes, a positive integer; required when ``url`` is set (a download or mirror copy
+        stops as soon as more arrives), optional otherwise.
+
+    Raises
+    ------
+    DataError
+        The name is not a plain file name, the URL is not http(s), the size is missing for a URL or not a
+        positive integer, or the mirror path is absolute or contains ``..``.
     """
 
     name: str
@@ -108,6 +139,25 @@ class FileSpec:
     sha256: str
     mirror: str | None
     members: tuple[MemberSpec, ...] = ()
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        why = check_file_name(self.name)
+        if why:
+            raise DataError(f"file name {self.name!r} {why}; give a plain file name")
+        what = f"file {self.name!r}"
+        if self.url is not None:
+            why = check_url(self.url)
+            if why:
+                raise DataError(f"{what}: url {self.url!r} {why}; {_URL_FIX}")
+            if self.size is None:
+                raise DataError(f"{what}: a file with a url needs its size in bytes ({_SIZE_FIX})")
+        if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size <= 0):
+            raise DataError(f"{what}: size must be a positive number of bytes, got {self.size!r}")
+        if self.mirror is not None:
+            why = check_mirror_path(self.mirror)
+            if why:
+                raise DataError(f"{what}: mirror path {self.mirror!r} {why}; give a path relative to the mirror root")
 
 
 @dataclass(frozen=True)
@@ -130,6 +180,14 @@ class DatasetSpec:
         Optional free-text description of the content.
     access : Access
         How the data can be obtained; public by default.
+    years : (int, int) or None
+        Optional: the first and last calendar year the data covers, so that a workflow can check the years a
+        config asks for before anything is fetched or prepared.
+
+    Raises
+    ------
+    DataError
+        The id is not a plain name (it could lead outside ``<raw_dir>/``, e.g. ``../x`` or an absolute path).
     """
 
     id: str
@@ -139,6 +197,11 @@ class DatasetSpec:
     files: tuple[FileSpec, ...]
     description: str = ""
     access: Access = PUBLIC
+    years: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _DATASET_ID.fullmatch(self.id):
+            raise DataError(f"dataset id {self.id!r} {_ID_RULE}; rename it")
 
     def file(self, name: str) -> FileSpec:
         """Return the file called ``name``.
@@ -215,8 +278,10 @@ def load_registry(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> dict[str, 
     ------
     DataError
         The file is missing or unreadable, or a dataset entry is malformed (an id that is not a plain name,
-        missing or unknown keys, an unknown access form, a sha256 that is not 64 hex characters, duplicate file
-        names or member paths, an unsafe mirror or member path, no files for a public dataset).
+        missing or unknown keys, an unknown access form, a sha256 that is not 64 hex characters, a file name
+        that is not a plain name, a URL that is not http(s), a missing or non-positive size for a file with a
+        URL, duplicate file names or member paths, an unsafe mirror or member path, no files for a public
+        dataset).
     """
     reg = Path(path)
     try:
@@ -268,6 +333,90 @@ def get_dataset(dataset_id: str, registry_path: str | os.PathLike[str] = DEFAULT
         ) from None
 
 
+def check_file_name(name: str) -> str | None:
+    """Say why ``name`` is not a plain file name, or return ``None`` if it is.
+
+    A plain file name is non-empty, has no ``/`` or ``\\``, is not ``.`` or ``..`` and has no NUL or other
+    control character, so that ``<dataset folder>/<name>`` is a file directly inside the dataset folder.
+
+    Parameters
+    ----------
+    name : str
+        The file name to check.
+
+    Returns
+    -------
+    str or None
+        A short reason (e.g. ``"contains a NUL character"``), or ``None`` for a plain name.
+    """
+    if not isinstance(name, str) or not name:
+        return "is empty"
+    if "\0" in name:
+        return "contains a NUL character"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "contains a control character"
+    if "/" in name or "\\" in name:
+        return "contains a path separator"
+    if name in {".", ".."}:
+        return "is '.' or '..'"
+    return None
+
+
+def check_url(url: str) -> str | None:
+    """Say why ``url`` is not a downloadable URL, or return ``None`` if it is.
+
+    Only ``https://`` and ``http://`` URLs with a host are downloaded; ``file:``, ``ftp:``, ``data:`` and any
+    other scheme are refused.
+
+    Parameters
+    ----------
+    url : str
+        The URL to check.
+
+    Returns
+    -------
+    str or None
+        A short reason (e.g. ``"is not an https:// or http:// URL (scheme 'file')"``), or ``None``.
+    """
+    if not isinstance(url, str) or not url:
+        return "is empty"
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        return "contains whitespace or a control character"
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:
+        return f"cannot be parsed ({exc})"
+    if parts.scheme.lower() not in URL_SCHEMES:
+        return f"is not an https:// or http:// URL (scheme {parts.scheme.lower() or '(none)'!r})"
+    if not parts.netloc:
+        return "has no host"
+    return None
+
+
+def check_mirror_path(path: str) -> str | None:
+    """Say why ``path`` is not a safe path relative to the mirror root, or return ``None`` if it is.
+
+    Parameters
+    ----------
+    path : str
+        The mirror path to check.
+
+    Returns
+    -------
+    str or None
+        A short reason, or ``None`` for a relative path without ``..`` or NUL characters.
+    """
+    if not isinstance(path, str) or not path:
+        return "is empty"
+    if "\0" in path:
+        return "contains a NUL character"
+    if Path(path).is_absolute() or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return "is absolute"
+    if ".." in PurePosixPath(path.replace("\\", "/")).parts:
+        return "contains '..'"
+    return None
+
+
 def check_member_path(path: str) -> str | None:
     """Say why ``path`` is not a safe archive member path, or return ``None`` if it is.
 
@@ -284,8 +433,10 @@ def check_member_path(path: str) -> str | None:
     str or None
         A short reason (e.g. ``"is absolute"``), or ``None`` for a safe path.
     """
-    if not path:
+    if not isinstance(path, str) or not path:
         return "is empty"
+    if "\0" in path:
+        return "contains a NUL character"
     if "\\" in path:
         return "contains a backslash (use '/')"
     if path.startswith("/") or PurePosixPath(path).is_absolute() or re.match(r"^[A-Za-z]:", path):
@@ -295,18 +446,13 @@ def check_member_path(path: str) -> str | None:
         return "contains '..'"
     if any(p in ("", ".") for p in parts):
         return "has an empty or '.' component"
-    if "\0" in path:
-        return "contains a NUL character"
     return None
 
 
 def _parse_dataset(reg: Path, ds_id: str, entry: Any) -> DatasetSpec:
     where = f"dataset registry {reg}, dataset {ds_id!r}"
-    if not _DATASET_ID.match(ds_id):
-        raise DataError(
-            f"{where}: a dataset id must be a plain lower-case name matching [a-z0-9][a-z0-9_.-]* "
-            "(it names the folder resources/raw/<id>); rename it"
-        )
+    if not _DATASET_ID.fullmatch(ds_id):
+        raise DataError(f"{where}: a dataset id {_ID_RULE}; rename it")
     if not isinstance(entry, dict):
         raise DataError(f"{where}: expected a mapping with keys {sorted(_DATASET_KEYS | {'files'})}")
     access = _parse_access(where, entry.get("access", "public"))
@@ -328,7 +474,15 @@ def _parse_dataset(reg: Path, ds_id: str, entry: Any) -> DatasetSpec:
         files=specs,
         description=str(entry.get("description") or ""),
         access=access,
+        years=_parse_years(where, entry["years"]) if "years" in entry else None,
     )
+
+
+def _parse_years(where: str, raw: Any) -> tuple[int, int]:
+    ok = isinstance(raw, list) and len(raw) == 2 and all(isinstance(y, int) and not isinstance(y, bool) for y in raw)
+    if not ok or raw[0] > raw[1]:
+        raise DataError(f"{where}: years must be [first, last], two calendar years with first <= last, got {raw!r}")
+    return int(raw[0]), int(raw[1])
 
 
 def _parse_access(where: str, raw: Any) -> Access:
@@ -344,7 +498,7 @@ def _parse_access(where: str, raw: Any) -> Access:
     if not isinstance(instructions, str):
         raise DataError(f"{where}: access 'instructions' must be a string")
     if kind == "api_key":
-        if not isinstance(value, str) or not _ENV_VAR.match(value):
+        if not isinstance(value, str) or not _ENV_VAR.fullmatch(value):
             raise DataError(
                 f"{where}: access api_key must name an environment variable (e.g. MY_API_KEY), got {value!r}"
             )
@@ -360,8 +514,9 @@ def _parse_file(where: str, entry: Any, access: Access) -> FileSpec:
     required = _FILE_KEYS | ({"mirror"} if access.kind == "public" else set())
     _check_keys(where, entry, required, _FILE_OPTIONAL - required, optional_may_be_empty=False)
     name = str(entry["name"])
-    if not name or "/" in name or "\\" in name or name in {".", ".."}:
-        raise DataError(f"{where}: file name must be a plain file name, got {name!r}")
+    why = check_file_name(name)
+    if why:
+        raise DataError(f"{where}: file name {name!r} {why}; give a plain file name (it is stored as <id>/<name>)")
     where = f"{where} ({name})"
     sha = _parse_sha(where, entry["sha256"])
     url = entry.get("url")
@@ -369,13 +524,26 @@ def _parse_file(where: str, entry: Any, access: Access) -> FileSpec:
         raise DataError(f"{where}: url must be a string, got {url!r}")
     if url is not None and access.kind == "unavailable":
         raise DataError(f"{where}: a file of a dataset with access 'unavailable' has no public URL; remove 'url'")
+    if url is not None and (why := check_url(url)):
+        raise DataError(f"{where}: url {url!r} {why}; {_URL_FIX}")
+    size = _parse_size(where, entry.get("size"), url)
     mirror = entry.get("mirror")
     if mirror is not None:
         mirror = str(mirror)
-        if Path(mirror).is_absolute() or ".." in Path(mirror).parts:
-            raise DataError(f"{where}: mirror must be a path relative to the mirror root, got {mirror!r}")
+        if why := check_mirror_path(mirror):
+            raise DataError(f"{where}: mirror must be a path relative to the mirror root, got {mirror!r} ({why})")
     members = _parse_members(where, entry["members"]) if "members" in entry else ()
-    return FileSpec(name=name, url=url, sha256=sha, mirror=mirror, members=members)
+    return FileSpec(name=name, url=url, sha256=sha, mirror=mirror, members=members, size=size)
+
+
+def _parse_size(where: str, raw: Any, url: str | None) -> int | None:
+    if raw is None:
+        if url is not None:
+            raise DataError(f"{where}: missing key size (required with 'url': {_SIZE_FIX})")
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
+        raise DataError(f"{where}: size must be a positive number of bytes (an integer, e.g. 726834), got {raw!r}")
+    return raw
 
 
 def _parse_members(where: str, raw: Any) -> tuple[MemberSpec, ...]:
@@ -400,7 +568,7 @@ def _parse_members(where: str, raw: Any) -> tuple[MemberSpec, ...]:
 def _parse_sha(where: str, sha: Any) -> str:
     if not isinstance(sha, str):
         raise DataError(f"{where}: sha256 must be a string of 64 hex characters (quote it in YAML)")
-    if not _SHA256.match(sha):
+    if not _SHA256.fullmatch(sha):
         raise DataError(f"{where}: sha256 must be 64 hex characters, got {sha!r}")
     return sha.lower()
 

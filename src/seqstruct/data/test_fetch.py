@@ -1,19 +1,23 @@
-"""Tests of file resolution: local copy, mirror, loopback download, checksums, members, access modes, CLI."""
+"""Tests of file resolution: local copy, mirror, loopback download, checksums, members, access modes, limits, CLI."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import http.server
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -79,8 +83,9 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{port}/data.csv"
 
 
-def _spec(url: str | None, sha: str = SHA) -> DatasetSpec:
-    return DatasetSpec("toy", "Toy", "public domain", "nobody", (FileSpec("data.csv", url, sha, "toy/data.csv"),))
+def _spec(url: str | None, sha: str = SHA, size: int | None = len(CONTENT)) -> DatasetSpec:
+    fspec = FileSpec("data.csv", url, sha, "toy/data.csv", size=size if url else None)
+    return DatasetSpec("toy", "Toy", "public domain", "nobody", (fspec,))
 
 
 def _leftovers(raw: Path) -> list[str]:
@@ -105,8 +110,9 @@ def test_download_over_loopback(server: tuple[str, Path], tmp_path: Path) -> Non
 
 def test_download_checksum_mismatch_leaves_nothing(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
-    (root / "data.csv").write_bytes(CONTENT + b"tampered")
-    actual = hashlib.sha256(CONTENT + b"tampered").hexdigest()
+    tampered = CONTENT[:-8] + b"tampered"  # the registered size, other bytes
+    (root / "data.csv").write_bytes(tampered)
+    actual = hashlib.sha256(tampered).hexdigest()
     with pytest.raises(DataError) as info:
         resolve_file(_spec(f"{base}/data.csv"), "data.csv", raw_dir=tmp_path / "raw")
     msg = str(info.value)
@@ -141,7 +147,7 @@ def test_mirror_copy_uses_no_network(tmp_path: Path, closed_url: str, monkeypatc
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("network used")
 
-    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", no_network)
     mirror = tmp_path / "mirror"
     (mirror / "toy").mkdir(parents=True)
     (mirror / "toy" / "data.csv").write_bytes(CONTENT)
@@ -154,10 +160,28 @@ def test_mirror_copy_uses_no_network(tmp_path: Path, closed_url: str, monkeypatc
 def test_corrupt_mirror_copy_is_rejected(tmp_path: Path, closed_url: str) -> None:
     mirror = tmp_path / "mirror"
     (mirror / "toy").mkdir(parents=True)
-    (mirror / "toy" / "data.csv").write_bytes(b"wrong")
-    with pytest.raises(DataError, match=f"expected sha256 {SHA}, got {hashlib.sha256(b'wrong').hexdigest()}"):
+    wrong = b"w" * len(CONTENT)  # the registered size, other bytes
+    (mirror / "toy" / "data.csv").write_bytes(wrong)
+    with pytest.raises(DataError, match=f"expected sha256 {SHA}, got {hashlib.sha256(wrong).hexdigest()}"):
         resolve_file(_spec(closed_url), "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
     assert _leftovers(tmp_path / "raw") == []
+
+
+@pytest.mark.parametrize("extra", [b"more", b""])
+def test_mirror_copy_of_another_size_is_refused_before_copying(tmp_path: Path, closed_url: str, extra: bytes) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    body = CONTENT + extra if extra else CONTENT[:-1]
+    (mirror / "toy" / "data.csv").write_bytes(body)
+    with pytest.raises(DataError) as info:
+        resolve_file(_spec(closed_url), "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
+    msg = str(info.value)
+    assert f"has the wrong size: expected {len(CONTENT)} bytes, got {len(body)}; nothing was written" in msg
+    assert "'data.csv'" in msg and "\n" not in msg
+    assert _leftovers(tmp_path / "raw") == []
+    # Without a registered size (a file with no url) the checksum alone decides.
+    with pytest.raises(DataError, match="checksum mismatch"):
+        resolve_file(_spec(None), "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
 
 
 def test_present_file_is_returned_untouched(tmp_path: Path, closed_url: str) -> None:
@@ -194,6 +218,18 @@ def _mirrored_real_files() -> list[tuple[int, str, str]]:
     if not found:
         pytest.skip(f"no file of {REGISTRY} is in the mirror {REAL_MIRROR}")
     return sorted(found)
+
+
+def test_real_registry_sizes_match_the_mirror() -> None:
+    _mirrored_real_files()  # skips without a mirror
+    wrong = [
+        (spec.id, f.name, f.size, (REAL_MIRROR / f.mirror).stat().st_size)
+        for spec in load_registry(REGISTRY).values()
+        for f in spec.files
+        if f.mirror and f.size is not None and (REAL_MIRROR / f.mirror).is_file()
+        if (REAL_MIRROR / f.mirror).stat().st_size != f.size
+    ]
+    assert wrong == []
 
 
 def test_real_mirror_smallest_file(tmp_path: Path) -> None:
@@ -278,7 +314,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("network used")
 
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", refuse)  # urlopen and every opener
 
 
 def _zip_bytes(entries: dict[str, bytes]) -> bytes:
@@ -305,6 +341,7 @@ def _registry_yaml(tmp_path: Path, spec: DatasetSpec) -> Path:
     files = []
     for f in spec.files:
         entry = {"name": f.name, "sha256": f.sha256, **({"url": f.url} if f.url else {})}
+        entry |= {"size": f.size} if f.size else {}
         entry |= {"mirror": f.mirror} if f.mirror else {}
         entry |= {"members": [{"path": m.path, "sha256": m.sha256} for m in f.members]} if f.members else {}
         files.append(entry)
@@ -503,3 +540,250 @@ def test_api_key_dataset_without_files(tmp_path: Path, monkeypatch: pytest.Monke
         fetch_dataset("toy", raw_dir=tmp_path / "raw", registry_path=registry)
     monkeypatch.setenv(var, "secret")
     assert fetch_dataset("toy", raw_dir=tmp_path / "raw", registry_path=registry) == []
+
+
+# --- bounded and confined downloads (a loopback server that misbehaves on purpose) -----------------------------
+
+
+class _HostileHandler(http.server.BaseHTTPRequestHandler):
+    """``/file``: CONTENT; ``/endless``: a body without end; ``/announce``: a huge Content-Length; ``/short``:
+    half of CONTENT; ``/trickle``: a byte every 0.1 s; ``/stall``: no answer; ``/to/<url>``: a 302 to ``<url>``."""
+
+    stop: threading.Event
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._answer()
+
+    def _answer(self) -> None:
+        path = self.path
+        if path.startswith("/to/"):
+            self.send_response(302)
+            self.send_header("Location", path[len("/to/") :])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path == "/stall":
+            self.stop.wait(30)
+            return
+        body = {"/file": CONTENT, "/short": CONTENT[: len(CONTENT) // 2]}.get(path)
+        self.send_response(200 if body is not None or path in {"/endless", "/announce", "/trickle"} else 404)
+        if path == "/announce":
+            self.send_header("Content-Length", str(10**12))
+        elif path == "/trickle":
+            self.send_header("Content-Length", str(len(CONTENT)))
+        elif body is not None:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body is not None:
+            self.wfile.write(body)
+        elif path in {"/endless", "/announce"}:
+            while not self.stop.is_set():
+                self.wfile.write(b"x" * 65536)
+        elif path == "/trickle":
+            for byte in CONTENT:
+                if self.stop.wait(0.1):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    """A loopback server with :class:`_HostileHandler`; yields its base URL."""
+    stop = threading.Event()
+    handler = type("Handler", (_HostileHandler,), {"stop": stop})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def _one_line_error(fn: Callable[[], object]) -> str:
+    with pytest.raises(DataError) as info:
+        fn()
+    msg = str(info.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_hostile_server_serves_a_good_file(hostile: str, tmp_path: Path) -> None:
+    path = resolve_file(_spec(f"{hostile}/file"), "data.csv", raw_dir=tmp_path / "raw")
+    assert path.read_bytes() == CONTENT and _leftovers(tmp_path / "raw") == ["data.csv"]
+
+
+@pytest.mark.parametrize("route", ["endless", "announce"])
+def test_download_stops_past_the_registered_size(hostile: str, tmp_path: Path, route: str) -> None:
+    started = time.monotonic()
+    msg = _one_line_error(lambda: resolve_file(_spec(f"{hostile}/{route}"), "data.csv", raw_dir=tmp_path / "raw"))
+    assert time.monotonic() - started < 5
+    n = len(CONTENT)
+    assert msg.startswith(f"download of file 'data.csv' of dataset 'toy' from {hostile}/{route} stopped: ")
+    assert f"expected {n} bytes, got more than {n}" in msg and "The source changed or the registry is wrong" in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+def test_download_shorter_than_the_size_is_an_error(hostile: str, tmp_path: Path) -> None:
+    msg = _one_line_error(lambda: resolve_file(_spec(f"{hostile}/short"), "data.csv", raw_dir=tmp_path / "raw"))
+    assert f"ended early: expected {len(CONTENT)} bytes, got only {len(CONTENT) // 2}" in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+@pytest.mark.parametrize("route", ["trickle", "stall"])
+def test_download_has_a_total_time_limit(hostile: str, tmp_path: Path, route: str) -> None:
+    started = time.monotonic()
+    msg = _one_line_error(
+        lambda: resolve_file(_spec(f"{hostile}/{route}"), "data.csv", raw_dir=tmp_path / "raw", max_seconds=1)
+    )
+    assert time.monotonic() - started < 3  # the per-read timeout (60 s) never came into play
+    assert f"from {hostile}/{route} did not finish within the time limit of 1 s" in msg
+    assert re.search(rf"\b\d+ of {len(CONTENT)} bytes received", msg)
+    assert "--max-seconds" in msg and MIRROR_ENV in msg and "place the file at" in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan")])
+def test_time_limits_must_be_positive(tmp_path: Path, bad: float) -> None:
+    with pytest.raises(DataError, match="max_seconds must be a positive number of seconds"):
+        resolve_file(_spec(None), "data.csv", raw_dir=tmp_path, max_seconds=bad)
+    with pytest.raises(DataError, match="timeout must be a positive number of seconds"):
+        resolve_file(_spec(None), "data.csv", raw_dir=tmp_path, timeout=bad)
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1/data.csv", "file:///etc/passwd", "data:,hello"])
+def test_redirect_to_another_scheme_is_refused(hostile: str, tmp_path: Path, target: str) -> None:
+    url = f"{hostile}/to/{target}"
+    msg = _one_line_error(lambda: resolve_file(_spec(url), "data.csv", raw_dir=tmp_path / "raw"))
+    assert msg.startswith(f"download of file 'data.csv' of dataset 'toy' from {url} was redirected to {target!r}")
+    assert "not an https:// or http:// URL; refused" in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+def test_redirect_to_http_is_followed(hostile: str, tmp_path: Path) -> None:
+    path = resolve_file(_spec(f"{hostile}/to/{hostile}/file"), "data.csv", raw_dir=tmp_path / "raw")
+    assert path.read_bytes() == CONTENT
+
+
+def test_download_time_refuses_a_non_http_url(tmp_path: Path, no_network: None) -> None:
+    spec = _spec("https://example.org/data.csv")
+    object.__setattr__(spec.files[0], "url", "file:///etc/passwd")  # past the dataclass check: defence in depth
+    msg = _one_line_error(lambda: resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw"))
+    assert "url 'file:///etc/passwd' is not an https:// or http:// URL (scheme 'file'); refused" in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+@pytest.mark.parametrize("ds_id", ["../../../../outside", "/tmp/outside", "a/b"])
+def test_unsafe_dataset_id_cannot_be_built_or_used(tmp_path: Path, ds_id: str) -> None:
+    with pytest.raises(DataError, match="dataset id .* must be a plain lower-case name"):
+        DatasetSpec(ds_id, "T", "L", "C", (FileSpec("data.csv", None, SHA, "toy/data.csv"),))
+    spec = _spec(None)
+    object.__setattr__(spec, "id", ds_id)  # past the dataclass check: resolve_file refuses it too
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    (mirror / "toy" / "data.csv").write_bytes(CONTENT)
+    msg = _one_line_error(lambda: resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror))
+    assert f"{ds_id!r} contains a path separator; it cannot name a folder or file under" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror"]
+
+
+def test_unsafe_file_name_and_member_path_are_refused(tmp_path: Path, no_network: None) -> None:
+    spec = _spec(None)
+    object.__setattr__(spec.files[0], "name", "../escape.csv")
+    msg = _one_line_error(lambda: resolve_file(spec, "../escape.csv", raw_dir=tmp_path / "raw"))
+    assert "'../escape.csv' contains a path separator" in msg
+    target = tmp_path / "outside.csv"
+    target.write_bytes(MEMBER)
+    archive = FileSpec("pack.zip", None, SHA, "toy/pack.zip", (MemberSpec(str(target), MEMBER_SHA),))
+    spec = DatasetSpec("toy", "Toy", "-", "-", (archive,))
+    msg = _one_line_error(lambda: resolve_file(spec, str(target), raw_dir=tmp_path / "raw"))
+    assert f"archive member path {str(target)!r} of dataset 'toy' is absolute; refused" in msg
+    assert not (tmp_path / "raw").exists()
+
+
+def test_destination_that_is_a_directory(tmp_path: Path, no_network: None) -> None:
+    dest = tmp_path / "raw" / "toy" / "data.csv"
+    dest.mkdir(parents=True)
+    msg = _one_line_error(lambda: resolve_file(_spec(None), "data.csv", raw_dir=tmp_path / "raw"))
+    assert msg == (
+        f"local file 'data.csv' of dataset 'toy': {dest} is a directory, not the file; remove it (rm -r {dest}) "
+        "and run again"
+    )
+    dest.rmdir()
+    dest.parent.rmdir()
+    dest.parent.write_bytes(b"")  # the dataset folder is a file
+    msg = _one_line_error(lambda: resolve_file(_spec(None), "data.csv", raw_dir=tmp_path / "raw"))
+    assert f"{dest.parent} is a file, not a folder; move or remove it" in msg
+
+
+def _stale(folder: Path, name: str, age: float = 3600) -> Path:
+    path = folder / name
+    path.write_bytes(b"partial")
+    old = time.time() - age
+    os.utime(path, (old, old))
+    return path
+
+
+def test_stale_temp_files_of_the_same_file_are_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "raw" / "toy"
+    folder.mkdir(parents=True)
+    stale = [_stale(folder, ".data.csv.k3j2h1g0.tmp.csv"), _stale(folder, ".data.csv.abc.tmp")]
+    young = _stale(folder, ".data.csv.young123.tmp.csv", age=0)
+    other = _stale(folder, ".other.csv.k3j2h1g0.tmp.csv")
+    unrelated = _stale(folder, "notes.txt")
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    (mirror / "toy" / "data.csv").write_bytes(CONTENT)
+    with open(_stale(folder, ".data.csv.locked00.tmp.csv"), "rb") as held:  # a fetch still writing it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        resolve_file(_spec(None), "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
+    assert not any(p.exists() for p in stale)
+    assert young.exists() and other.exists() and unrelated.exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["data.csv", young.name, other.name, unrelated.name, ".data.csv.locked00.tmp.csv"]
+    )
+
+
+def test_the_temp_file_of_a_running_download_is_not_taken_for_stale(hostile: str, tmp_path: Path) -> None:
+    from seqstruct.data import fetch
+
+    raw = tmp_path / "raw"
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            resolve_file(_spec(f"{hostile}/trickle"), "data.csv", raw_dir=raw, max_seconds=1.5)
+        except DataError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 3
+    while not list((raw / "toy").glob(".data.csv.*.tmp*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (tmp,) = list((raw / "toy").glob(".data.csv.*.tmp*"))
+    os.utime(tmp, (time.time() - 3600, time.time() - 3600))
+    fetch._remove_stale_temps(raw / "toy" / "data.csv", set())
+    assert tmp.exists()  # locked by the running download
+    thread.join(timeout=5)
+    assert errors and "did not finish within the time limit" in str(errors[0])
+    assert _leftovers(raw) == []
+
+
+def test_cli_max_seconds(hostile: str, tmp_path: Path) -> None:
+    registry = _registry_yaml(tmp_path, _spec(f"{hostile}/stall"))
+    cmd = [sys.executable, "-m", "seqstruct.data.fetch", "toy", "--registry", str(registry), "--raw-dir", str(tmp_path)]
+    proc = subprocess.run([*cmd, "--max-seconds", "0.5"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "did not finish within the time limit of 0.5 s" in lines[0], proc.stderr
+    proc = subprocess.run([*cmd, "--max-seconds", "0"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "--max-seconds: must be a positive number of seconds" in proc.stderr

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from seqstruct.data import Access, DataError, MemberSpec, check_member_path, get_dataset, load_registry
+from seqstruct.data import (
+    Access,
+    DataError,
+    DatasetSpec,
+    FileSpec,
+    MemberSpec,
+    check_member_path,
+    get_dataset,
+    load_registry,
+)
+from seqstruct.data.registry import check_file_name, check_mirror_path, check_url
 
 REGISTRY = Path(__file__).resolve().parents[3] / "config" / "datasets.yaml"
 
@@ -16,6 +26,7 @@ SHA_B = "cd" * 32
 GOOD_FILE = (
     "      - name: a.txt\n"
     "        url: http://127.0.0.1:1/a.txt\n"
+    "        size: 12\n"
     "        sha256: " + SHA_A + "\n"
     "        mirror: x/a.txt\n"
 )
@@ -58,7 +69,8 @@ def test_real_registry_is_well_formed() -> None:
             if spec.access.kind == "public":
                 assert f.url or f.mirror, (ds_id, f.name)
             if f.url:
-                assert re.match(r"^(https?|ftp)://", f.url), (ds_id, f.url)
+                assert re.match(r"^https?://", f.url), (ds_id, f.url)
+                assert isinstance(f.size, int) and f.size > 0, (ds_id, f.name)
             for m in f.members:
                 assert re.fullmatch(r"[0-9a-f]{64}", m.sha256), (ds_id, m.path)
                 assert check_member_path(m.path) is None, (ds_id, m.path)
@@ -70,6 +82,7 @@ def test_valid_tmp_registry(tmp_path: Path) -> None:
     assert spec.file("a.txt").sha256 == SHA_A
     assert spec.access == Access("public")
     assert spec.file("a.txt").members == ()
+    assert spec.file("a.txt").size == 12
 
 
 def test_unknown_file_name_lists_valid_names(tmp_path: Path) -> None:
@@ -81,6 +94,7 @@ def test_unknown_file_name_lists_valid_names(tmp_path: Path) -> None:
 def test_url_is_optional(tmp_path: Path) -> None:
     spec = load_registry(_write(tmp_path, GOOD_FILE + NO_URL_FILE + "        mirror: x/b.bin\n"))["toy"]
     assert spec.file("b.bin").url is None
+    assert spec.file("b.bin").size is None  # optional without a url
     assert spec.file("b.bin").mirror == "x/b.bin"
     assert spec.file("a.txt").url == "http://127.0.0.1:1/a.txt"
 
@@ -143,6 +157,18 @@ def test_non_public_dataset_may_have_no_files(tmp_path: Path, access: str) -> No
         (ARCHIVE_FILE.replace(SHA_A + "}", "abc}"), "", r"member #1 \(sub/one.csv\): sha256 must be 64 hex"),
         (ARCHIVE_FILE.replace("{path: sub/one.csv, ", "{"), "", "member #1: missing key.*path"),
         (ARCHIVE_FILE.split("        members:")[0] + "        members: []\n", "", "members must be a non-empty list"),
+        (GOOD_FILE.replace("name: a.txt", 'name: "a\\0b.txt"'), "", r"file #1: file name 'a\\x00b.txt' contains a NUL"),
+        (GOOD_FILE.replace("name: a.txt", 'name: "a\\nb"'), "", "contains a control character"),
+        (GOOD_FILE.replace("name: a.txt", "name: '..'"), "", r"file name '\.\.' is '\.' or '\.\.'"),
+        (GOOD_FILE.replace("name: a.txt", "name: a/b"), "", "contains a path separator"),
+        (GOOD_FILE.replace("        size: 12\n", ""), "", r"\(a.txt\): missing key size \(required with 'url'"),
+        (GOOD_FILE.replace("size: 12", "size: 0"), "", "size must be a positive number of bytes"),
+        (GOOD_FILE.replace("size: 12", "size: -5"), "", "size must be a positive number of bytes"),
+        (GOOD_FILE.replace("size: 12", "size: '12'"), "", "size must be a positive number of bytes"),
+        (GOOD_FILE.replace("size: 12", "size: 1.5"), "", "size must be a positive number of bytes"),
+        (GOOD_FILE.replace("size: 12", "size: true"), "", "size must be a positive number of bytes"),
+        (GOOD_FILE.replace("size: 12", "size:"), "", "empty value for key.*size"),
+        (GOOD_FILE.replace("x/a.txt", '"x/a\\0"'), "", "contains a NUL"),
     ],
 )
 def test_malformed_registry_names_file_and_dataset(tmp_path: Path, files: str, extra: str, pattern: str) -> None:
@@ -154,7 +180,9 @@ def test_malformed_registry_names_file_and_dataset(tmp_path: Path, files: str, e
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("ds_id", ["Toy", "../up", "a/b", "_x", ".hidden", "'..'", "'.'", "'a b'"])
+@pytest.mark.parametrize(
+    "ds_id", ["Toy", "../up", "a/b", "_x", ".hidden", "'..'", "'.'", "'a b'", '"toy\\n"', "/abs", '"a\\0"']
+)
 def test_dataset_id_must_be_a_plain_name(tmp_path: Path, ds_id: str) -> None:
     path = _write(tmp_path, GOOD_FILE, ds_id=ds_id)
     with pytest.raises(DataError, match=r"dataset id must be a plain lower-case name") as info:
@@ -210,3 +238,109 @@ def test_unknown_dataset_suggests_close_match(tmp_path: Path) -> None:
     assert "'toy_alphas'" in msg and "did you mean 'toy_alpha'" in msg
     assert "other_set" in msg and str(path) in msg
     assert "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://example.org/a.txt",
+        "data:text/plain;base64,aGVsbG8=",
+        "FILE:///etc/passwd",
+        "gopher://example.org/a",
+        "/local/path/a.txt",
+        "example.org/a.txt",
+        "http:///no-host",
+        "https://example.org/a b.txt",
+    ],
+)
+def test_url_must_be_http_or_https(tmp_path: Path, url: str) -> None:
+    path = _write(tmp_path, GOOD_FILE.replace("http://127.0.0.1:1/a.txt", f"'{url}'"))
+    with pytest.raises(DataError) as info:
+        load_registry(path)
+    msg = str(info.value)
+    assert msg.startswith(f"dataset registry {path}, dataset 'toy', file #1 (a.txt): url {url!r} ")
+    assert "only https:// and http:// URLs are downloaded" in msg
+    assert "SEQSTRUCT_DATA_MIRROR" in msg and "a directory, not a URL" in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a.txt", "HTTP://example.org:8080/a?b=c", "http://[::1]/a"])
+def test_http_and_https_urls_are_accepted(tmp_path: Path, url: str) -> None:
+    path = _write(tmp_path, GOOD_FILE.replace("http://127.0.0.1:1/a.txt", f"'{url}'"))
+    assert load_registry(path)["toy"].file("a.txt").url == url
+
+
+@pytest.mark.parametrize("ds_id", ["../../../../outside", "/tmp/outside", "a/b", "..", ".", "", "Toy", "a\0b"])
+def test_dataset_spec_built_in_code_refuses_unsafe_ids(ds_id: str) -> None:
+    with pytest.raises(DataError, match=r"dataset id .* must be a plain lower-case name") as info:
+        DatasetSpec(ds_id, "T", "L", "C", ())
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("../escape.txt", "path separator"),
+        ("/etc/passwd", "path separator"),
+        ("..", "'.' or '..'"),
+        (".", "'.' or '..'"),
+        ("", "is empty"),
+        ("a\0b", "NUL"),
+        ("a\\b", "path separator"),
+    ],
+)
+def test_file_spec_built_in_code_refuses_unsafe_names(name: str, why: str) -> None:
+    with pytest.raises(DataError, match=f"file name .*{re.escape(why)}.*give a plain file name"):
+        FileSpec(name, None, SHA_A, None)
+
+
+def test_file_spec_built_in_code_checks_url_size_and_mirror() -> None:
+    with pytest.raises(
+        DataError, match=r"url 'file:///etc/passwd' is not an https:// or http:// URL \(scheme 'file'\)"
+    ):
+        FileSpec("a.txt", "file:///etc/passwd", SHA_A, None, size=3)
+    with pytest.raises(DataError, match="a file with a url needs its size in bytes"):
+        FileSpec("a.txt", "https://example.org/a.txt", SHA_A, None)
+    for bad in (0, -1, True, 1.5, "3"):
+        with pytest.raises(DataError, match="size must be a positive number of bytes"):
+            FileSpec("a.txt", None, SHA_A, None, size=bad)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="mirror path '../a' contains '..'"):
+        FileSpec("a.txt", None, SHA_A, "../a")
+    assert FileSpec("a.txt", "https://example.org/a.txt", SHA_A, "x/a.txt", size=3).size == 3
+    assert FileSpec("a.txt", None, SHA_A, "x/a.txt").size is None
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("a.csv", None), (".hidden", None), ("a b.txt", None), ("a\0", "NUL"), ("a\tb", "control"), ("a/b", "separator")],
+)
+def test_check_file_name(name: str, why: str | None) -> None:
+    result = check_file_name(name)
+    assert result is None if why is None else why in (result or "")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://h/a", None),
+        ("http://h:1/a?x", None),
+        ("ftp://h/a", "scheme 'ftp'"),
+        ("file:///a", "scheme 'file'"),
+        ("data:,x", "scheme 'data'"),
+        ("h/a", "scheme '(none)'"),
+        ("http://", "no host"),
+        ("http://h/a\0", "control"),
+    ],
+)
+def test_check_url(url: str, why: str | None) -> None:
+    result = check_url(url)
+    assert result is None if why is None else why in (result or "")
+
+
+@pytest.mark.parametrize(
+    ("path", "why"), [("crop/a.csv", None), ("/abs", "absolute"), ("a/../../b", "'..'"), ("a\0", "NUL")]
+)
+def test_check_mirror_path(path: str, why: str | None) -> None:
+    result = check_mirror_path(path)
+    assert result is None if why is None else why in (result or "")
