@@ -1,8 +1,9 @@
 """Regression list of the download audit, as a new user sees it: ``python -m seqstruct.data.fetch`` run as a command.
 
-Each case writes a one-dataset registry into ``tmp_path`` (and, where a server is needed, points it at a loopback
-server that misbehaves on purpose) and checks that the command fails (status != 0) with one ``error:`` line
-that names the file or registry key, and that nothing is left under the raw folder:
+Each case writes a one-dataset registry into ``tmp_path`` (and, where a server is needed, points it at the
+loopback server of ``seqstruct.data.test_fetch.hostile``, which misbehaves on purpose) and checks that the
+command fails (status != 0) with one ``error:`` line that names the file or registry key, and that nothing is
+left under the raw folder:
 
 1. dataset ids, file names and member paths that would lead outside ``<raw_dir>/<id>/`` (and a NUL byte);
 2. URLs that are not http(s) (``file:``, ``data:``, ``ftp:``), and redirects to them;
@@ -14,81 +15,25 @@ that names the file or registry key, and that nothing is left under the raw fold
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import http.server
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-CONTENT = b"county,yield\n1,42.0\n" * 100
+from seqstruct.data import test_fetch
+
+CONTENT = test_fetch.CONTENT
+hostile = test_fetch.hostile  # the fixture: a loopback server that misbehaves on purpose
+
 SHA = hashlib.sha256(CONTENT).hexdigest()
 TEMP_GLOB = ".data.csv.*.tmp*"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """``/file``: CONTENT; ``/endless``: a body without end; ``/trickle``: a byte every 0.1 s (Content-Length of
-    CONTENT); ``/to/<url>``: a 302 redirect to ``<url>``."""
-
-    stop: threading.Event
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._answer()
-
-    def _answer(self) -> None:
-        if self.path.startswith("/to/"):
-            self.send_response(302)
-            self.send_header("Location", self.path[len("/to/") :])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        if self.path not in {"/file", "/endless", "/trickle"}:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        if self.path != "/endless":
-            self.send_header("Content-Length", str(len(CONTENT)))
-        self.end_headers()
-        if self.path == "/file":
-            self.wfile.write(CONTENT)
-        elif self.path == "/endless":
-            while not self.stop.is_set():
-                self.wfile.write(b"x" * 65536)
-        else:
-            for byte in CONTENT:
-                if self.stop.wait(0.1):
-                    break
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    """A loopback server with :class:`_Handler`; yields its base URL."""
-    stop = threading.Event()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Handler,), {"stop": stop}))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def _registry(tmp_path: Path, file: dict[str, Any], ds_id: str = "toy") -> Path:
@@ -186,8 +131,8 @@ def test_2_url_that_is_not_http(tmp_path: Path, url: str) -> None:
 
 
 @pytest.mark.parametrize("target", ["ftp://127.0.0.1/data.csv", "file:///etc/passwd"])
-def test_2_redirect_to_another_scheme(tmp_path: Path, server: str, target: str) -> None:
-    url = f"{server}/to/{target}"
+def test_2_redirect_to_another_scheme(tmp_path: Path, hostile: str, target: str) -> None:
+    url = f"{hostile}/to/{target}"
     registry = _registry(tmp_path, _file(url))
     line = _error_line(_fetch(registry, tmp_path / "raw"), "'data.csv'", "'toy'", url, repr(target))
     assert "not an https:// or http:// URL; refused" in line
@@ -197,18 +142,18 @@ def test_2_redirect_to_another_scheme(tmp_path: Path, server: str, target: str) 
 # 3. Size ---------------------------------------------------------------------------------------------------------
 
 
-def test_3_body_without_end(tmp_path: Path, server: str) -> None:
-    registry = _registry(tmp_path, _file(f"{server}/endless"))
+def test_3_body_without_end(tmp_path: Path, hostile: str) -> None:
+    registry = _registry(tmp_path, _file(f"{hostile}/endless"))
     started = time.monotonic()
-    line = _error_line(_fetch(registry, tmp_path / "raw"), "'data.csv'", "'toy'", f"{server}/endless")
+    line = _error_line(_fetch(registry, tmp_path / "raw"), "'data.csv'", "'toy'", f"{hostile}/endless")
     assert time.monotonic() - started < 5
     n = len(CONTENT)
     assert f"expected {n} bytes, got more than {n}" in line and "The source changed or the registry is wrong" in line
     assert _files_under(tmp_path / "raw") == []
 
 
-def test_3_url_without_size(tmp_path: Path, server: str) -> None:
-    entry = _file(f"{server}/file")
+def test_3_url_without_size(tmp_path: Path, hostile: str) -> None:
+    entry = _file(f"{hostile}/file")
     del entry["size"]
     registry = _registry(tmp_path, entry)
     line = _error_line(_fetch(registry, tmp_path / "raw"), str(registry), "dataset 'toy'", "(data.csv)")
@@ -219,12 +164,12 @@ def test_3_url_without_size(tmp_path: Path, server: str) -> None:
 # 4. Time ---------------------------------------------------------------------------------------------------------
 
 
-def test_4_body_that_trickles(tmp_path: Path, server: str) -> None:
-    registry = _registry(tmp_path, _file(f"{server}/trickle"))
+def test_4_body_that_trickles(tmp_path: Path, hostile: str) -> None:
+    registry = _registry(tmp_path, _file(f"{hostile}/trickle"))
     started = time.monotonic()
     proc = _fetch(registry, tmp_path / "raw", "--max-seconds", "2")
     assert time.monotonic() - started < 5
-    line = _error_line(proc, "'data.csv'", "'toy'", f"{server}/trickle", "time limit of 2 s", "--max-seconds")
+    line = _error_line(proc, "'data.csv'", "'toy'", f"{hostile}/trickle", "time limit of 2 s", "--max-seconds")
     assert f"of {len(CONTENT)} bytes received" in line and "place the file at" in line
     assert _files_under(tmp_path / "raw") == []
 
@@ -232,9 +177,9 @@ def test_4_body_that_trickles(tmp_path: Path, server: str) -> None:
 # 5. Signals ------------------------------------------------------------------------------------------------------
 
 
-def _start_slow_fetch(tmp_path: Path, server: str) -> tuple[subprocess.Popen[str], Path]:
+def _start_slow_fetch(tmp_path: Path, hostile: str) -> tuple[subprocess.Popen[str], Path]:
     """Start a fetch of the trickling file; return it once its temporary file exists."""
-    registry = _registry(tmp_path, _file(f"{server}/trickle"))
+    registry = _registry(tmp_path, _file(f"{hostile}/trickle"))
     raw = tmp_path / "raw"
     proc = subprocess.Popen(
         _command(registry, raw), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
@@ -248,8 +193,8 @@ def _start_slow_fetch(tmp_path: Path, server: str) -> tuple[subprocess.Popen[str
     return proc, raw
 
 
-def test_5_sigterm_during_a_download(tmp_path: Path, server: str) -> None:
-    proc, raw = _start_slow_fetch(tmp_path, server)
+def test_5_sigterm_during_a_download(tmp_path: Path, hostile: str) -> None:
+    proc, raw = _start_slow_fetch(tmp_path, hostile)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=5)
     assert proc.returncode == 143
@@ -258,14 +203,14 @@ def test_5_sigterm_during_a_download(tmp_path: Path, server: str) -> None:
     assert out == "" and _files_under(raw) == []
 
 
-def test_5_temp_file_left_by_sigkill_is_removed_by_the_next_fetch(tmp_path: Path, server: str) -> None:
-    proc, raw = _start_slow_fetch(tmp_path, server)
+def test_5_temp_file_left_by_sigkill_is_removed_by_the_next_fetch(tmp_path: Path, hostile: str) -> None:
+    proc, raw = _start_slow_fetch(tmp_path, hostile)
     proc.kill()  # SIGKILL cannot be caught: the temporary file stays
     proc.communicate(timeout=5)
     (left,) = (raw / "toy").glob(TEMP_GLOB)
     earlier = time.time() - 60  # as left by an earlier run
     os.utime(left, (earlier, earlier))
-    registry = _registry(tmp_path, _file(f"{server}/file"))
+    registry = _registry(tmp_path, _file(f"{hostile}/file"))
     done = _fetch(registry, raw)
     assert done.returncode == 0, done.stderr
     assert _files_under(raw) == ["toy/data.csv"]
@@ -274,10 +219,10 @@ def test_5_temp_file_left_by_sigkill_is_removed_by_the_next_fetch(tmp_path: Path
 # 6. Destination --------------------------------------------------------------------------------------------------
 
 
-def test_6_destination_that_is_a_directory(tmp_path: Path, server: str) -> None:
+def test_6_destination_that_is_a_directory(tmp_path: Path, hostile: str) -> None:
     dest = tmp_path / "raw" / "toy" / "data.csv"
     dest.mkdir(parents=True)
-    registry = _registry(tmp_path, _file(f"{server}/file"))
+    registry = _registry(tmp_path, _file(f"{hostile}/file"))
     line = _error_line(_fetch(registry, tmp_path / "raw"), "'data.csv'", "'toy'", str(dest))
     assert "is a directory, not the file; remove it" in line and "Traceback" not in line
     assert _files_under(tmp_path / "raw") == [] and dest.is_dir()

@@ -16,7 +16,8 @@ it stops as soon as more than the registered ``size`` arrives (a shorter body is
 has not finished within ``max_seconds`` (default one hour) in total; each read also has a socket timeout
 (``timeout``, 60 s). A mirror copy whose size is not the registered one is refused before it is copied. On
 SIGTERM the command line removes its temporary file and exits with status 143; temporary files that a killed
-fetch left behind (``.<name>.*.tmp*``) are removed by the next fetch of that file.
+fetch left behind (``.<name>.*.tmp*``) are removed by the next fetch of that file. The byte-level part (size,
+deadline, redirects, locked temporary files) is :mod:`seqstruct.data.transfer`.
 
 ``name`` may also be the path of a member of one of the dataset's zip/tar archives: the archive is resolved
 as above and the member is extracted to ``<raw_dir>/<id>/<member path>`` and verified (see
@@ -32,8 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
-import hashlib
 import http.client
 import math
 import os
@@ -43,22 +42,17 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, BinaryIO
-
-from tqdm import tqdm
 
 from seqstruct.common.errors import one_line, print_error
-from seqstruct.common.io import atomic_path, sha256_file
+from seqstruct.common.io import sha256_file
 from seqstruct.data.archive import extract_members
 from seqstruct.data.registry import (
     DEFAULT_RAW_DIR,
     DEFAULT_REGISTRY,
     MIRROR_ENV,
-    URL_SCHEMES,
     DataError,
     DatasetSpec,
     FileSpec,
@@ -68,55 +62,25 @@ from seqstruct.data.registry import (
     check_url,
     get_dataset,
 )
+from seqstruct.data.transfer import (
+    DEFAULT_MAX_SECONDS,
+    DEFAULT_TIMEOUT,
+    ChecksumMismatch,
+    HttpOnlyRedirects,
+    Limits,
+    Received,
+    RedirectRefused,
+    TooLarge,
+    TooShort,
+    TooSlow,
+    content_length,
+    make_limits,
+    remove_stale_temps,
+    set_read_timeout,
+    store,
+)
 
-try:  # POSIX: temporary files being written are locked, so that stale ones can be told apart
-    from fcntl import LOCK_EX as _LOCK_EX
-    from fcntl import LOCK_NB as _LOCK_NB
-    from fcntl import flock as _flock
-except ImportError:  # pragma: no cover (no fcntl: stale temporary files are left for the user)
-    _flock = None  # type: ignore[assignment]
-    _LOCK_EX = _LOCK_NB = 0
-
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_SECONDS = 3600.0
 SIGTERM_STATUS = 128 + int(signal.SIGTERM)
-_CHUNK = 1 << 20
-_STALE_AFTER = 2.0  # seconds: a temporary file younger than this may belong to a fetch that is just starting
-
-
-@dataclass(frozen=True)
-class _Limits:
-    timeout: float
-    max_seconds: float
-
-
-@dataclass
-class _Received:
-    n: int = 0
-
-
-class _ChecksumMismatch(Exception):
-    def __init__(self, actual: str) -> None:
-        super().__init__(actual)
-        self.actual = actual
-
-
-class _TooLarge(Exception):
-    """More bytes arrived than the registered size (the message says how many were expected)."""
-
-
-class _TooShort(Exception):
-    """The body ended before the registered size."""
-
-
-class _TooSlow(Exception):
-    """The download's time limit passed."""
-
-
-class _RedirectRefused(Exception):
-    def __init__(self, target: str) -> None:
-        super().__init__(target)
-        self.target = target
 
 
 class _Terminated(BaseException):
@@ -167,7 +131,7 @@ def resolve_file(
         the dataset is not publicly available and no user-provided copy is present; or an archive member cannot
         be extracted (see :func:`seqstruct.data.archive.extract_members`).
     """
-    limits = _limits(timeout, max_seconds)
+    limits = make_limits(timeout, max_seconds)
     fspec, member = spec.locate(name)
     if member is None:
         return _resolve_plain(spec, fspec, Path(raw_dir), mirror, download, limits)
@@ -212,7 +176,7 @@ def fetch_dataset(
     DataError
         As for :func:`resolve_file`; or the dataset has no registered files and :func:`require_access` fails.
     """
-    limits = _limits(timeout, max_seconds)
+    limits = make_limits(timeout, max_seconds)
     spec = get_dataset(dataset_id, registry_path)
     if not spec.files:
         require_access(spec, raw_dir)
@@ -269,20 +233,13 @@ def require_access(spec: DatasetSpec, raw_dir: str | os.PathLike[str] = DEFAULT_
     )
 
 
-def _limits(timeout: float, max_seconds: float) -> _Limits:
-    for key, value in (("timeout", timeout), ("max_seconds", max_seconds)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or math.isinf(value):
-            raise DataError(f"{key} must be a positive number of seconds, got {value!r}")
-    return _Limits(float(timeout), float(max_seconds))
-
-
 def _resolve_plain(
     spec: DatasetSpec,
     fspec: FileSpec,
     raw_dir: Path,
     mirror: str | os.PathLike[str] | None,
     download: bool,
-    limits: _Limits,
+    limits: Limits,
 ) -> Path:
     """Resolve a registered file (not an archive member): local copy, mirror, URL."""
     dest = _destination(raw_dir, spec, fspec)
@@ -295,7 +252,7 @@ def _resolve_plain(
             f"local {what} at {dest} is corrupt or was modified (expected sha256 {fspec.sha256}, "
             f"got {actual}); delete it and run again to fetch a fresh copy"
         )
-    _remove_stale_temps(dest, _registered_names(spec))
+    remove_stale_temps(dest, _registered_names(spec))
     tried = [f"local {dest}: not present"]
     if _from_mirror(fspec, dest, mirror, what, tried):
         return dest
@@ -332,29 +289,6 @@ def _registered_names(spec: DatasetSpec) -> set[str]:
     return {f.name for f in spec.files} | {m.path.split("/")[0] for f in spec.files for m in f.members}
 
 
-def _remove_stale_temps(dest: Path, keep: set[str]) -> None:
-    """Remove the temporary files of ``dest`` that a killed fetch left behind (``.<name>.*.tmp*``).
-
-    A temporary file that a running fetch is writing is locked (see :func:`_temp_output`) and kept; so are
-    files younger than a few seconds (a fetch that has just created its file) and registered names.
-    """
-    if _flock is None or not dest.parent.is_dir():
-        return
-    now = time.time()
-    for tmp in dest.parent.glob(f".{glob.escape(dest.name)}.*.tmp*"):
-        try:
-            if tmp.name in keep or tmp.is_symlink() or not tmp.is_file() or now - tmp.stat().st_mtime < _STALE_AFTER:
-                continue
-            with open(tmp, "rb") as fh:
-                try:
-                    _flock(fh.fileno(), _LOCK_EX | _LOCK_NB)
-                except BlockingIOError:
-                    continue  # a fetch that is still running holds it
-                tmp.unlink()
-        except OSError:
-            continue
-
-
 def _from_mirror(
     fspec: FileSpec, dest: Path, mirror: str | os.PathLike[str] | None, what: str, tried: list[str]
 ) -> bool:
@@ -383,12 +317,12 @@ def _from_mirror(
                 "check the entry's size and sha256 in the registry"
             )
         with open(src, "rb") as fh:
-            _store(fh, dest, fspec, total=actual_size, received=_Received())
+            store(fh, dest, fspec, total=actual_size, received=Received())
         return True
-    except _ChecksumMismatch as exc:
+    except ChecksumMismatch as exc:
         tried.append(f"mirror {src}: checksum mismatch")
         raise _mismatch_error(what, fspec, exc.actual, tried) from None
-    except (_TooLarge, _TooShort) as exc:
+    except (TooLarge, TooShort) as exc:
         raise DataError(
             f"mirror copy {src} of {what} changed while it was copied: {exc}; nothing was written. Run again; if it "
             "repeats, replace the copy or check the entry's size and sha256 in the registry"
@@ -398,7 +332,7 @@ def _from_mirror(
     return False
 
 
-def _from_url(fspec: FileSpec, dest: Path, download: bool, limits: _Limits, what: str, tried: list[str]) -> bool:
+def _from_url(fspec: FileSpec, dest: Path, download: bool, limits: Limits, what: str, tried: list[str]) -> bool:
     """Download the file from its URL if it has one and downloads are allowed; record what happened.
 
     Only http(s) URLs are opened and only http(s) redirects followed; the body is read in pieces of what has
@@ -420,40 +354,40 @@ def _from_url(fspec: FileSpec, dest: Path, download: bool, limits: _Limits, what
         )
     size = fspec.size
     fix = _manual_fix(fspec, dest)
-    received = _Received()
+    received = Received()
     deadline = time.monotonic() + limits.max_seconds
-    opener = urllib.request.build_opener(_HttpOnlyRedirects())
+    opener = urllib.request.build_opener(HttpOnlyRedirects())
     try:
         with opener.open(url, timeout=min(limits.timeout, limits.max_seconds)) as resp:
-            announced = _content_length(resp)
+            announced = content_length(resp)
             if announced is not None and announced > size:
-                raise _TooLarge(f"expected {size} bytes, got more than {size} (the server announces {announced})")
+                raise TooLarge(f"expected {size} bytes, got more than {size} (the server announces {announced})")
 
             def before_read() -> None:
-                _set_read_timeout(resp, min(limits.timeout, deadline - time.monotonic()))
+                set_read_timeout(resp, min(limits.timeout, deadline - time.monotonic()))
 
-            _store(resp, dest, fspec, total=size, received=received, deadline=deadline, before_read=before_read)
+            store(resp, dest, fspec, total=size, received=received, deadline=deadline, before_read=before_read)
         return True
-    except _ChecksumMismatch as exc:
+    except ChecksumMismatch as exc:
         tried.append(f"download {url}: checksum mismatch")
         raise _mismatch_error(what, fspec, exc.actual, tried) from None
-    except _TooLarge as exc:
+    except TooLarge as exc:
         raise DataError(
             f"download of {what} from {url} stopped: {exc}; nothing was written. The source changed or the "
             "registry is wrong: check the entry's url, size and sha256"
         ) from None
-    except _TooShort as exc:
+    except TooShort as exc:
         raise DataError(
             f"download of {what} from {url} ended early: {exc}; nothing was written. Run again; if it repeats, the "
             "source changed or the registry is wrong: check the entry's url, size and sha256"
         ) from None
-    except _RedirectRefused as exc:
+    except RedirectRefused as exc:
         raise DataError(
             f"download of {what} from {url} was redirected to {exc.target!r}, which is not an https:// or http:// "
             f"URL; refused, nothing was written. Fix: correct the url in the registry, or {fix}"
         ) from None
-    except (_TooSlow, OSError, http.client.HTTPException, ValueError) as exc:  # URLError/HTTPError are OSErrors
-        if isinstance(exc, _TooSlow) or time.monotonic() >= deadline:
+    except (TooSlow, OSError, http.client.HTTPException, ValueError) as exc:  # URLError/HTTPError are OSErrors
+        if isinstance(exc, TooSlow) or time.monotonic() >= deadline:
             raise DataError(
                 f"download of {what} from {url} did not finish within the time limit of {limits.max_seconds:g} s "
                 f"(max_seconds, --max-seconds): {received.n} of {size} bytes received; nothing was written. Fix: a "
@@ -467,44 +401,6 @@ def _manual_fix(fspec: FileSpec, dest: Path) -> str:
     """The offline ways to provide a file: the mirror (if registered) or placing it by hand."""
     mirror = f"set {MIRROR_ENV}=<dir containing {fspec.mirror}>, or " if fspec.mirror else ""
     return f"{mirror}place the file at {dest} with sha256 {fspec.sha256}"
-
-
-def _content_length(resp: Any) -> int | None:
-    """The Content-Length the server announced, or ``None`` if absent or not a number."""
-    value = resp.headers.get("Content-Length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _set_read_timeout(resp: Any, seconds: float) -> None:
-    """Set the socket timeout of an open HTTP response (if its socket can be reached) to ``seconds``."""
-    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
-    if sock is not None and hasattr(sock, "settimeout"):
-        sock.settimeout(max(seconds, 0.01))
-
-
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects to https:// and http:// URLs only (urllib's default also follows ftp://)."""
-
-    def http_error_302(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
-        location = headers.get("location") or headers.get("uri")
-        if location:
-            target = urllib.parse.urljoin(req.full_url, location)
-            if urllib.parse.urlsplit(target).scheme.lower() not in URL_SCHEMES:
-                fp.close()
-                raise _RedirectRefused(target)
-        return super().http_error_302(req, fp, code, msg, headers)
-
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-    def redirect_request(
-        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
-    ) -> urllib.request.Request | None:
-        if urllib.parse.urlsplit(newurl).scheme.lower() not in URL_SCHEMES:
-            raise _RedirectRefused(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _not_found_error(spec: DatasetSpec, fspec: FileSpec, dest: Path, what: str, tried: list[str]) -> DataError:
@@ -556,68 +452,6 @@ def _place_files(spec: DatasetSpec, raw_dir: Path) -> str:
     names = ", ".join(f"{f.name} (sha256 {f.sha256})" for f in spec.files[:3])
     more = f" and {len(spec.files) - 3} more listed in the registry" if len(spec.files) > 3 else ""
     return f"place its files under {folder}/: {names}{more}"
-
-
-def _store(
-    src: BinaryIO,
-    dest: Path,
-    fspec: FileSpec,
-    total: int | None,
-    received: _Received,
-    deadline: float | None = None,
-    before_read: Callable[[], None] | None = None,
-) -> None:
-    """Stream ``src`` to ``dest`` atomically, renaming only if the size and the sha256 match ``fspec``.
-
-    Reads what has arrived (``read1``), at most one byte more than ``fspec.size``, so that an endless body
-    stops at once; ``received.n`` counts the bytes; ``deadline`` (a ``time.monotonic()`` value) is checked
-    before every read, and ``before_read`` is called before every read (to shorten the socket timeout).
-    """
-    size = fspec.size
-    digest = hashlib.sha256()
-    read = getattr(src, "read1", src.read)
-    with _temp_output(dest) as out:
-        with tqdm(total=total, unit="B", unit_scale=True, desc=fspec.name, disable=not sys.stderr.isatty()) as bar:
-            while True:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise _TooSlow()
-                if before_read is not None:
-                    before_read()
-                chunk = read(_CHUNK if size is None else max(1, min(_CHUNK, size - received.n + 1)))
-                if not chunk:
-                    break
-                received.n += len(chunk)
-                if size is not None and received.n > size:
-                    raise _TooLarge(f"expected {size} bytes, got more than {size}")
-                digest.update(chunk)
-                out.write(chunk)
-                bar.update(len(chunk))
-        if size is not None and received.n < size:
-            raise _TooShort(f"expected {size} bytes, got only {received.n}")
-        if digest.hexdigest() != fspec.sha256:
-            raise _ChecksumMismatch(digest.hexdigest())
-
-
-@contextlib.contextmanager
-def _temp_output(dest: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file (from :func:`~seqstruct.common.io.atomic_path`) that becomes ``dest`` on success.
-
-    Where ``flock`` exists the file stays open and locked until it has been renamed into place, so that
-    :func:`_remove_stale_temps` of a concurrent fetch never takes it for the leftover of a killed one.
-    """
-    with contextlib.ExitStack() as stack:
-        opened: list[BinaryIO] = []
-        if _flock is not None:
-            stack.callback(lambda: [fh.close() for fh in opened])  # runs after atomic_path's rename or cleanup
-        tmp = stack.enter_context(atomic_path(dest))
-        out = open(tmp, "wb")  # noqa: SIM115 (closed by the exit stack, after the rename where locks exist)
-        opened.append(out)
-        if _flock is not None:
-            _flock(out.fileno(), _LOCK_EX)
-        else:
-            stack.enter_context(out)
-        yield out
-        out.flush()
 
 
 def _mismatch_error(what: str, fspec: FileSpec, actual: str, tried: list[str]) -> DataError:

@@ -753,7 +753,7 @@ def test_stale_temp_files_of_the_same_file_are_removed(tmp_path: Path) -> None:
 
 
 def test_the_temp_file_of_a_running_download_is_not_taken_for_stale(hostile: str, tmp_path: Path) -> None:
-    from seqstruct.data import fetch
+    from seqstruct.data import transfer
 
     raw = tmp_path / "raw"
     errors: list[BaseException] = []
@@ -771,7 +771,7 @@ def test_the_temp_file_of_a_running_download_is_not_taken_for_stale(hostile: str
         time.sleep(0.02)
     (tmp,) = list((raw / "toy").glob(".data.csv.*.tmp*"))
     os.utime(tmp, (time.time() - 3600, time.time() - 3600))
-    fetch._remove_stale_temps(raw / "toy" / "data.csv", set())
+    transfer.remove_stale_temps(raw / "toy" / "data.csv", set())
     assert tmp.exists()  # locked by the running download
     thread.join(timeout=5)
     assert errors and "did not finish within the time limit" in str(errors[0])
