@@ -1,16 +1,18 @@
 """Metrics by task, each module with the ``DIRECTIONS`` of its metrics (``lower`` or ``higher`` is better).
 
-``regression``: RMSE, R², Pearson correlation, mean error (crop). Multi-label, spectra and WER metrics arrive
-with their domains as modules of their own; ``DIRECTIONS`` joins every module's table, and a metric name must
+``regression``: RMSE, R², Pearson correlation, mean error (crop). ``multilabel``: example-, micro- and macro-F1,
+Hamming accuracy, precision@k and the validation threshold (MLC). Spectra and WER metrics arrive with their
+domains as modules of their own; ``DIRECTIONS`` joins every module's table, and a metric name must
 mean the same in every module that defines it.
 """
 
 from __future__ import annotations
 
-from seqstruct.common.metrics import regression
+from seqstruct.common.metrics import multilabel, regression
+from seqstruct.common.metrics.multilabel import choose_threshold, multilabel_metrics
 from seqstruct.common.metrics.regression import bias, pearson, r2, regression_metrics, rmse
 
-_MODULES = (regression,)
+_MODULES = (regression, multilabel)
 
 
 def _join() -> dict[str, str]:
@@ -40,4 +42,14 @@ def direction(metric: str) -> str:
         raise KeyError(f"metric {metric!r} has no direction; known: {sorted(DIRECTIONS)}") from None
 
 
-__all__ = ["DIRECTIONS", "bias", "direction", "pearson", "r2", "regression_metrics", "rmse"]
+__all__ = [
+    "DIRECTIONS",
+    "bias",
+    "choose_threshold",
+    "direction",
+    "multilabel_metrics",
+    "pearson",
+    "r2",
+    "regression_metrics",
+    "rmse",
+]
