@@ -1,0 +1,225 @@
+"""The prepared multi-label data set: one folder per data set, a seeded 80/10/10 split as index files.
+
+Layout of ``results/data/mlc/<dataset>/`` (read back by :func:`load_prepared`)::
+
+    features.npz     (N, F) float32: a scipy CSR matrix (``scipy.sparse.save_npz``) for sparse data,
+                     else a dense array under key ``x``
+    labels.npy       (N, L) uint8 0/1
+    train_idx.npy    sorted int64 row indices of the split (the three are disjoint and cover 0..N-1)
+    val_idx.npy
+    test_idx.npy
+    info.json        dataset id, label and feature names, source files, split seed and fractions, counts
+
+Rows are in source order (for Mulan: the train file's rows, then the test file's). The thesis uses the authors'
+own random 80/10/10 index files, which are not public (../shared/data/mlc/PROVENANCE.md), so the split is drawn
+here from the seed: ``seqstruct.common.seeding.generator(seed, "mlc-split", dataset)``. Samples without a
+positive label are kept (the models guard every term that divides by the label count).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from seqstruct.common.errors import InputError
+from seqstruct.common.io import atomic_path, write_json
+from seqstruct.common.seeding import generator
+
+SPLITS = ("train", "val", "test")
+FRACTIONS = (0.8, 0.1, 0.1)
+
+
+class MlcDataError(InputError, ValueError):
+    """A prepared multi-label data set is missing or inconsistent (one line: the file, the problem, the fix)."""
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedMlc:
+    """A prepared data set and its split.
+
+    Attributes
+    ----------
+    features : scipy.sparse.csr_matrix or numpy.ndarray
+        (N, F) float32.
+    labels : numpy.ndarray
+        (N, L) uint8 0/1.
+    split : dict of str to numpy.ndarray
+        ``train``, ``val``, ``test`` -> sorted int64 row indices.
+    info : dict
+        The ``info.json`` record.
+    """
+
+    features: sp.csr_matrix | np.ndarray
+    labels: np.ndarray
+    split: dict[str, np.ndarray]
+    info: dict[str, Any]
+
+    def part(self, name: str) -> tuple[sp.csr_matrix | np.ndarray, np.ndarray]:
+        """Features and labels of split ``name`` (``train``, ``val`` or ``test``)."""
+        idx = self.split[name]
+        return self.features[idx], self.labels[idx]
+
+
+def split_indices(n: int, seed: int, dataset: str, fractions: Sequence[float] = FRACTIONS) -> dict[str, np.ndarray]:
+    """A seeded random split of ``n`` rows into train/val/test with the given fractions.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    seed : int
+        The split seed (config ``mlc.split_seed``).
+    dataset : str
+        The dataset id, mixed into the seed so that each data set gets its own permutation.
+    fractions : sequence of 3 floats
+        Train, validation and test shares, summing to 1; val and test get ``round(share * n)`` rows, train the
+        rest.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``train``, ``val``, ``test`` -> sorted int64 indices, disjoint, covering ``0..n-1``.
+    """
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions must be three non-negative shares summing to 1, got {list(fractions)}")
+    n_val, n_test = round(fractions[1] * n), round(fractions[2] * n)
+    if n_val + n_test >= n:
+        raise ValueError(f"{n} rows are too few for the split {list(fractions)}")
+    perm = generator(seed, "mlc-split", dataset).permutation(n)
+    parts = {"val": perm[:n_val], "test": perm[n_val : n_val + n_test], "train": perm[n_val + n_test :]}
+    return {k: np.sort(parts[k]).astype(np.int64) for k in SPLITS}
+
+
+def dataset_statistics(labels: np.ndarray) -> dict[str, float]:
+    """The columns of thesis Table 2.11 for one data set.
+
+    Parameters
+    ----------
+    labels : ndarray, shape (N, L)
+        0/1 labels of every sample.
+
+    Returns
+    -------
+    dict
+        ``samples``, ``labels``, ``labels_per_sample_mean`` / ``_median`` / ``_max`` and
+        ``samples_per_label_mean``.
+    """
+    y = np.asarray(labels).astype(bool)
+    per_sample = y.sum(1)
+    return {
+        "samples": int(y.shape[0]),
+        "labels": int(y.shape[1]),
+        "labels_per_sample_mean": float(per_sample.mean()),
+        "labels_per_sample_median": float(np.median(per_sample)),
+        "labels_per_sample_max": int(per_sample.max()),
+        "samples_per_label_mean": float(y.sum(0).mean()),
+    }
+
+
+def write_prepared(
+    out_dir: str | os.PathLike[str],
+    dataset: str,
+    features: sp.csr_matrix | np.ndarray,
+    labels: np.ndarray,
+    label_names: Sequence[str],
+    feature_names: Sequence[str],
+    sources: Sequence[str],
+    seed: int,
+    fractions: Sequence[float] = FRACTIONS,
+) -> PreparedMlc:
+    """Split and write one prepared data set (layout in the module docstring); ``info.json`` is written last.
+
+    Parameters
+    ----------
+    out_dir : path
+        ``results/data/mlc/<dataset>``.
+    dataset : str
+        The dataset id.
+    features : CSR matrix or ndarray, shape (N, F)
+        Real features.
+    labels : ndarray, shape (N, L)
+        0/1 labels.
+    label_names, feature_names : sequence of str
+        L label and F feature names.
+    sources : sequence of str
+        The raw files read (recorded in ``info.json``).
+    seed : int
+        The split seed.
+    fractions : sequence of 3 floats
+        Train/val/test shares.
+
+    Returns
+    -------
+    PreparedMlc
+        What was written.
+    """
+    y = np.asarray(labels)
+    if y.ndim != 2 or not np.isin(y, (0, 1)).all():
+        raise MlcDataError(f"{dataset}: labels must be a 0/1 (samples, labels) matrix")
+    if features.shape[0] != y.shape[0] or len(label_names) != y.shape[1] or len(feature_names) != features.shape[1]:
+        raise MlcDataError(
+            f"{dataset}: {features.shape[0]} feature rows, {y.shape[0]} label rows, {len(label_names)} label names "
+            f"for {y.shape[1]} labels, {len(feature_names)} feature names for {features.shape[1]} features"
+        )
+    split = split_indices(y.shape[0], seed, dataset, fractions)
+    out = Path(out_dir)
+    x = features.astype(np.float32)
+    with atomic_path(out / "features.npz") as tmp:
+        if sp.issparse(x):
+            sp.save_npz(tmp, sp.csr_matrix(x), compressed=True)
+        else:
+            np.savez_compressed(tmp, x=np.asarray(x))
+    with atomic_path(out / "labels.npy") as tmp:
+        np.save(tmp, y.astype(np.uint8))
+    for name, idx in split.items():
+        with atomic_path(out / f"{name}_idx.npy") as tmp:
+            np.save(tmp, idx)
+    info = {
+        "dataset": dataset,
+        "label_names": list(label_names),
+        "feature_names": list(feature_names),
+        "sparse": bool(sp.issparse(x)),
+        "sources": list(sources),
+        "split_seed": seed,
+        "fractions": list(fractions),
+        "sizes": {k: len(v) for k, v in split.items()},
+        "statistics": dataset_statistics(y),
+    }
+    write_json(out / "info.json", info)  # last: its presence means the folder is complete
+    return PreparedMlc(features=x, labels=y.astype(np.uint8), split=split, info=info)
+
+
+def load_prepared(folder: str | os.PathLike[str]) -> PreparedMlc:
+    """Read a prepared data set written by :func:`write_prepared`, checking that its parts agree.
+
+    Raises
+    ------
+    MlcDataError
+        A missing file, or parts that disagree (row counts, overlapping or incomplete split).
+    """
+    root = Path(folder)
+    info_path = root / "info.json"
+    if not info_path.is_file():
+        raise MlcDataError(f"{info_path} not found: prepare the data set first (rule prepare_mlc)")
+    info = json.loads(info_path.read_text())
+    with np.load(root / "features.npz", allow_pickle=False) as npz:
+        features = np.asarray(npz["x"]) if "x" in npz.files else None
+    if features is None:
+        features = sp.load_npz(root / "features.npz").tocsr()
+    labels = np.load(root / "labels.npy", allow_pickle=False)
+    split = {k: np.load(root / f"{k}_idx.npy", allow_pickle=False) for k in SPLITS}
+    n = labels.shape[0]
+    joined = np.sort(np.concatenate(list(split.values())))
+    if features.shape[0] != n or not np.array_equal(joined, np.arange(n)):
+        raise MlcDataError(
+            f"{root}: features ({features.shape[0]} rows), labels ({n} rows) and the split index files "
+            f"({len(joined)} indices) disagree; delete the folder and prepare it again"
+        )
+    return PreparedMlc(features=features, labels=labels, split=split, info=info)

@@ -1,0 +1,73 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from seqstruct.mlc.arff import read_label_names, read_mulan
+from seqstruct.mlc.prepare import MlcDataError, dataset_statistics, load_prepared, split_indices, write_prepared
+
+MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR") or Path(__file__).resolve().parents[4] / "shared" / "data")
+
+
+def test_split_is_seeded_disjoint_complete_and_per_dataset() -> None:
+    split = split_indices(1000, seed=0, dataset="toy")
+    assert [len(split[k]) for k in ("train", "val", "test")] == [800, 100, 100]
+    assert np.array_equal(np.sort(np.concatenate(list(split.values()))), np.arange(1000))
+    again = split_indices(1000, seed=0, dataset="toy")
+    assert all(np.array_equal(split[k], again[k]) for k in split)
+    assert not np.array_equal(split["test"], split_indices(1000, seed=0, dataset="other")["test"])
+    assert not np.array_equal(split["test"], split_indices(1000, seed=1, dataset="toy")["test"])
+    with pytest.raises(ValueError, match="summing to 1"):
+        split_indices(10, 0, "toy", (0.5, 0.1, 0.1))
+
+
+def test_statistics_by_hand() -> None:
+    y = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 1, 1]])
+    assert dataset_statistics(y) == {
+        "samples": 4,
+        "labels": 3,
+        "labels_per_sample_mean": 1.5,
+        "labels_per_sample_median": 1.5,
+        "labels_per_sample_max": 3,
+        "samples_per_label_mean": 2.0,
+    }
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_write_then_load_round_trip(tmp_path: Path, sparse: bool) -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.random((50, 6)) < 0.3).astype(np.float32)
+    y = (rng.random((50, 4)) < 0.4).astype(np.uint8)
+    features = sp.csr_matrix(x) if sparse else x
+    write_prepared(tmp_path / "toy", "toy", features, y, list("abcd"), list("uvwxyz"), ["a.arff"], seed=3)
+    back = load_prepared(tmp_path / "toy")
+    dense = back.features.toarray() if sparse else back.features
+    assert sp.issparse(back.features) == sparse and np.array_equal(dense, x) and np.array_equal(back.labels, y)
+    assert back.info["sizes"] == {"train": 40, "val": 5, "test": 5} and back.info["label_names"] == list("abcd")
+    xt, yt = back.part("test")
+    assert yt.shape == (5, 4) and xt.shape == (5, 6)
+
+
+def test_load_refuses_parts_that_disagree(tmp_path: Path) -> None:
+    y = np.eye(10, 3, dtype=np.uint8)
+    write_prepared(tmp_path / "toy", "toy", np.ones((10, 2)), y, list("abc"), list("uv"), [], seed=0)
+    np.save(tmp_path / "toy/test_idx.npy", np.array([0, 1], dtype=np.int64))
+    with pytest.raises(MlcDataError, match="disagree; delete the folder"):
+        load_prepared(tmp_path / "toy")
+    with pytest.raises(MlcDataError, match="not found"):
+        load_prepared(tmp_path / "missing")
+    with pytest.raises(MlcDataError, match="3 label names for 2 labels"):
+        write_prepared(tmp_path / "bad", "bad", np.ones((10, 2)), y[:, :2], list("abc"), list("uv"), [], seed=0)
+
+
+def test_real_yeast_statistics() -> None:
+    root = MIRROR / "mlc/yeast"
+    if not (root / "yeast-train.arff.xz").is_file():
+        pytest.skip(f"no data mirror at {MIRROR}: set SEQSTRUCT_DATA_MIRROR to the folder holding mlc/yeast")
+    train, test = read_mulan(root / "yeast-train.arff.xz", root / "yeast-test.arff.xz", root / "yeast.xml")
+    assert sorted(read_label_names(root / "yeast.xml")) == sorted(train.label_names)
+    stats = dataset_statistics(np.concatenate([train.labels, test.labels]))
+    assert (stats["samples"], stats["labels"], stats["labels_per_sample_max"]) == (2417, 14, 11)
+    assert stats["labels_per_sample_mean"] == pytest.approx(4.237, abs=1e-3)
