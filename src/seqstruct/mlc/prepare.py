@@ -108,18 +108,18 @@ def dataset_statistics(labels: np.ndarray) -> dict[str, float]:
     Returns
     -------
     dict
-        ``samples``, ``labels``, ``labels_per_sample_mean`` / ``_median`` / ``_max`` and
-        ``samples_per_label_mean``.
+        The columns of ``config/thesis/table2_11.csv``: ``n_samples``, ``n_labels``, ``mean_labels_per_sample``,
+        ``median_labels_per_sample``, ``max_labels_per_sample`` and ``mean_samples_per_label``.
     """
     y = np.asarray(labels).astype(bool)
     per_sample = y.sum(1)
     return {
-        "samples": int(y.shape[0]),
-        "labels": int(y.shape[1]),
-        "labels_per_sample_mean": float(per_sample.mean()),
-        "labels_per_sample_median": float(np.median(per_sample)),
-        "labels_per_sample_max": int(per_sample.max()),
-        "samples_per_label_mean": float(y.sum(0).mean()),
+        "n_samples": int(y.shape[0]),
+        "n_labels": int(y.shape[1]),
+        "mean_labels_per_sample": float(per_sample.mean()),
+        "median_labels_per_sample": float(np.median(per_sample)),
+        "max_labels_per_sample": int(per_sample.max()),
+        "mean_samples_per_label": float(y.sum(0).mean()),
     }
 
 

@@ -26,12 +26,12 @@ def test_split_is_seeded_disjoint_complete_and_per_dataset() -> None:
 def test_statistics_by_hand() -> None:
     y = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 1, 1]])
     assert dataset_statistics(y) == {
-        "samples": 4,
-        "labels": 3,
-        "labels_per_sample_mean": 1.5,
-        "labels_per_sample_median": 1.5,
-        "labels_per_sample_max": 3,
-        "samples_per_label_mean": 2.0,
+        "n_samples": 4,
+        "n_labels": 3,
+        "mean_labels_per_sample": 1.5,
+        "median_labels_per_sample": 1.5,
+        "max_labels_per_sample": 3,
+        "mean_samples_per_label": 2.0,
     }
 
 
@@ -69,5 +69,5 @@ def test_real_yeast_statistics() -> None:
     train, test = read_mulan(root / "yeast-train.arff.xz", root / "yeast-test.arff.xz", root / "yeast.xml")
     assert sorted(read_label_names(root / "yeast.xml")) == sorted(train.label_names)
     stats = dataset_statistics(np.concatenate([train.labels, test.labels]))
-    assert (stats["samples"], stats["labels"], stats["labels_per_sample_max"]) == (2417, 14, 11)
-    assert stats["labels_per_sample_mean"] == pytest.approx(4.237, abs=1e-3)
+    assert (stats["n_samples"], stats["n_labels"], stats["max_labels_per_sample"]) == (2417, 14, 11)
+    assert stats["mean_labels_per_sample"] == pytest.approx(4.237, abs=1e-3)
