@@ -3,7 +3,8 @@
 A file ``name`` of dataset ``id`` is looked for, in order:
 
 1. ``<raw_dir>/<id>/<name>``: returned if its sha256 matches; a mismatch is an error (never overwritten).
-2. ``<mirror>/<file.mirror>`` with ``mirror`` from the argument or ``$SEQSTRUCT_DATA_MIRROR``: copied.
+2. ``<mirror>/<file.mirror>`` with ``mirror`` from the argument or ``$SEQSTRUCT_DATA_MIRROR``: copied, or
+   stream-decompressed when the file has a ``mirror_compression`` (``xz``, ``gz``, ``bz2``).
 3. ``file.url``: downloaded (not for files without a URL, nor for datasets whose access is ``unavailable``:
    for those only a copy the user provides is accepted).
 
@@ -14,7 +15,9 @@ outside ``<raw_dir>/<id>/`` (the registry dataclasses refuse ids, names and memb
 A download is bounded: only ``https://`` and ``http://`` URLs are opened and only redirects to them followed;
 it stops as soon as more than the registered ``size`` arrives (a shorter body is an error too), and when it
 has not finished within ``max_seconds`` (default one hour) in total; each read also has a socket timeout
-(``timeout``, 60 s). A mirror copy whose size is not the registered one is refused before it is copied. On
+(``timeout``, 60 s). A mirror copy whose size is not the registered one is refused before it is copied; a
+compressed mirror copy is checked like a download instead: its decompressed bytes must have the registered size
+and sha256, decompression stops as soon as more arrive, and a truncated or corrupt one is an error. On
 SIGTERM the command line removes its temporary file and exits with status 143; temporary files that a killed
 fetch left behind (``.<name>.*.tmp*``) are removed by the next fetch of that file. The byte-level part (size,
 deadline, redirects, locked temporary files) is :mod:`seqstruct.data.transfer`.
@@ -32,8 +35,11 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import bz2
 import contextlib
+import gzip
 import http.client
+import lzma
 import math
 import os
 import signal
@@ -42,9 +48,11 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import BinaryIO, cast
 
 from seqstruct.common.errors import one_line, print_error
 from seqstruct.common.io import sha256_file
@@ -85,6 +93,50 @@ SIGTERM_STATUS = 128 + int(signal.SIGTERM)
 
 class _Terminated(BaseException):
     """Raised by the command line's SIGTERM handler, so that temporary files are removed on the way out."""
+
+
+class _CorruptCopy(Exception):
+    """A compressed mirror copy cannot be decompressed; the message is the decompressor's reason."""
+
+
+class _Decompressing:
+    """``read1`` and ``read`` of a decompressing reader, with decompression errors raised as :class:`_CorruptCopy`.
+
+    :func:`~seqstruct.data.transfer.store` reads with ``read1`` (it looks up ``read`` too, as the fallback). An
+    ``OSError`` with an ``errno`` (the mirror file itself could not be read) passes through unchanged; gzip's and
+    bz2's errors about the data have none.
+    """
+
+    def __init__(self, reader: lzma.LZMAFile | gzip.GzipFile | bz2.BZ2File) -> None:
+        self._reader = reader
+
+    def read1(self, n: int = -1) -> bytes:
+        return self._guarded(self._reader.read1, n)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._guarded(self._reader.read, n)
+
+    @staticmethod
+    def _guarded(read: Callable[[int], bytes], n: int) -> bytes:
+        try:
+            return read(n)
+        except (lzma.LZMAError, zlib.error, EOFError) as exc:
+            raise _CorruptCopy(one_line(exc)) from None
+        except OSError as exc:
+            if exc.errno is not None:
+                raise
+            raise _CorruptCopy(one_line(exc)) from None
+
+
+def _decompressing(fh: BinaryIO, compression: str) -> lzma.LZMAFile | gzip.GzipFile | bz2.BZ2File:
+    """A reader of the decompressed bytes of the open file ``fh`` (``compression``: xz, gz or bz2)."""
+    if compression == "xz":
+        return lzma.LZMAFile(fh, format=lzma.FORMAT_XZ)
+    if compression == "gz":
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    if compression == "bz2":
+        return bz2.BZ2File(fh)
+    raise DataError(f"unknown mirror_compression {compression!r}; use xz, gz or bz2")  # FileSpec refuses it first
 
 
 def resolve_file(
@@ -292,7 +344,7 @@ def _registered_names(spec: DatasetSpec) -> set[str]:
 def _from_mirror(
     fspec: FileSpec, dest: Path, mirror: str | os.PathLike[str] | None, what: str, tried: list[str]
 ) -> bool:
-    """Copy the file from the mirror if it is there; record what happened in ``tried``."""
+    """Copy (or decompress) the file from the mirror if it is there; record what happened in ``tried``."""
     if mirror is None:
         mirror = os.environ.get(MIRROR_ENV) or None
     if fspec.mirror is None:
@@ -308,21 +360,39 @@ def _from_mirror(
     if not src.is_file():
         tried.append(f"mirror {src}: not present")
         return False
+    compression = fspec.mirror_compression
     try:
         actual_size = src.stat().st_size
-        if fspec.size is not None and actual_size != fspec.size:
+        if compression is None and fspec.size is not None and actual_size != fspec.size:
             raise DataError(
                 f"mirror copy {src} of {what} has the wrong size: expected {fspec.size} bytes, got {actual_size}; "
                 "nothing was written. The mirror copy changed or the registry is wrong: replace the copy, or "
                 "check the entry's size and sha256 in the registry"
             )
         with open(src, "rb") as fh:
-            store(fh, dest, fspec, total=actual_size, received=Received())
+            if compression is None:
+                store(fh, dest, fspec, total=actual_size, received=Received())
+            else:
+                with _decompressing(fh, compression) as reader:
+                    body = cast(BinaryIO, _Decompressing(reader))
+                    store(body, dest, fspec, total=fspec.size, received=Received())
         return True
     except ChecksumMismatch as exc:
-        tried.append(f"mirror {src}: checksum mismatch")
+        how = f"checksum mismatch of the {compression}-decompressed bytes" if compression else "checksum mismatch"
+        tried.append(f"mirror {src}: {how}")
         raise _mismatch_error(what, fspec, exc.actual, tried) from None
+    except _CorruptCopy as exc:
+        raise DataError(
+            f"{compression} mirror copy {src} of {what} is truncated or corrupt: {exc}; replace the mirror copy "
+            "(nothing was written)"
+        ) from None
     except (TooLarge, TooShort) as exc:
+        if compression is not None:
+            raise DataError(
+                f"{compression} mirror copy {src} of {what} decompresses to the wrong size: {exc}; nothing was "
+                "written. The mirror copy is not the registered file or the registry is wrong: replace the copy, "
+                "or check the entry's size and sha256 in the registry"
+            ) from None
         raise DataError(
             f"mirror copy {src} of {what} changed while it was copied: {exc}; nothing was written. Run again; if it "
             "repeats, replace the copy or check the entry's size and sha256 in the registry"

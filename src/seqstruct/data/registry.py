@@ -3,7 +3,8 @@
 Each dataset has a title, license, citation, an optional description, an access mode (public, needs an API key
 in an environment variable, or not obtainable anywhere) and a list of files. Each file has a name, an optional
 public http(s) URL with the file's size in bytes, a sha256 checksum, a path relative to the offline mirror root
-and, for zip/tar archives, optional archive members (path inside the archive and sha256). The field reference is
+(optionally with the compression of the mirror copy: the size and sha256 are always those of the file itself) and,
+for zip/tar archives, optional archive members (path inside the archive and sha256). The field reference is
 ``docs/registry.md``.
 
 Structural problems in the registry raise :class:`DataError` with a one-line message that names the registry
@@ -31,6 +32,8 @@ DEFAULT_REGISTRY = "config/datasets.yaml"
 DEFAULT_RAW_DIR = "resources/raw"
 MIRROR_ENV = "SEQSTRUCT_DATA_MIRROR"
 URL_SCHEMES = ("https", "http")
+#: values of ``mirror_compression``: the mirror holds ``xz``/``gzip``/``bzip2`` of the registered bytes
+MIRROR_COMPRESSIONS = ("xz", "gz", "bz2")
 
 AccessKind = Literal["public", "api_key", "unavailable"]
 
@@ -40,7 +43,7 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATASET_KEYS = {"title", "license", "citation"}
 _DATASET_OPTIONAL = {"description", "access", "files", "years"}
 _FILE_KEYS = {"name", "sha256"}
-_FILE_OPTIONAL = {"url", "size", "mirror", "members"}
+_FILE_OPTIONAL = {"url", "size", "mirror", "mirror_compression", "members"}
 _MEMBER_KEYS = {"path", "sha256"}
 _ACCESS_FORMS = "'public', {api_key: ENV_VAR} or {unavailable: <reason>} (optionally with 'instructions: <text>')"
 _ID_RULE = (
@@ -52,6 +55,10 @@ _URL_FIX = (
     f"file's path relative to the mirror, a directory set by {MIRROR_ENV} (a directory, not a URL)"
 )
 _SIZE_FIX = "the file's size in bytes, e.g. from 'stat -c %s <file>'; a download stops as soon as more arrives"
+_COMPRESSION_FIX = (
+    f"give one of {', '.join(MIRROR_COMPRESSIONS)} (how the mirror copy is compressed; size and sha256 stay those of "
+    "the uncompressed file), or remove 'mirror_compression' for a plain copy"
+)
 
 
 class DataError(InputError):
@@ -126,12 +133,16 @@ class FileSpec:
     size : int or None
         Size of the file in bytes, a positive integer; required when ``url`` is set (a download or mirror copy
         stops as soon as more arrives), optional otherwise.
+    mirror_compression : {"xz", "gz", "bz2"} or None
+        How the mirror copy is compressed; ``None`` for a plain copy. Only valid with ``mirror``. ``size`` and
+        ``sha256`` are those of the decompressed bytes (the file at ``url``), which a mirror copy must decompress to.
 
     Raises
     ------
     DataError
         The name is not a plain file name, the URL is not http(s), the size is missing for a URL or not a
-        positive integer, or the mirror path is absolute or contains ``..``.
+        positive integer, the mirror path is absolute or contains ``..``, or the mirror compression is not one of
+        :data:`MIRROR_COMPRESSIONS` or is given without a mirror path.
     """
 
     name: str
@@ -140,6 +151,7 @@ class FileSpec:
     mirror: str | None
     members: tuple[MemberSpec, ...] = ()
     size: int | None = None
+    mirror_compression: str | None = None
 
     def __post_init__(self) -> None:
         why = check_file_name(self.name)
@@ -158,6 +170,14 @@ class FileSpec:
             why = check_mirror_path(self.mirror)
             if why:
                 raise DataError(f"{what}: mirror path {self.mirror!r} {why}; give a path relative to the mirror root")
+        if self.mirror_compression is not None:
+            if self.mirror_compression not in MIRROR_COMPRESSIONS:
+                raise DataError(f"{what}: unknown mirror_compression {self.mirror_compression!r}; {_COMPRESSION_FIX}")
+            if self.mirror is None:
+                raise DataError(
+                    f"{what}: mirror_compression {self.mirror_compression!r} is given without 'mirror'; add the mirror "
+                    "path of the compressed copy, or remove 'mirror_compression'"
+                )
 
 
 @dataclass(frozen=True)
@@ -280,8 +300,8 @@ def load_registry(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> dict[str, 
         The file is missing or unreadable, or a dataset entry is malformed (an id that is not a plain name,
         missing or unknown keys, an unknown access form, a sha256 that is not 64 hex characters, a file name
         that is not a plain name, a URL that is not http(s), a missing or non-positive size for a file with a
-        URL, duplicate file names or member paths, an unsafe mirror or member path, no files for a public
-        dataset).
+        URL, duplicate file names or member paths, an unsafe mirror or member path, a mirror_compression that is
+        not xz, gz or bz2 or has no mirror path, no files for a public dataset).
     """
     reg = Path(path)
     try:
@@ -532,8 +552,27 @@ def _parse_file(where: str, entry: Any, access: Access) -> FileSpec:
         mirror = str(mirror)
         if why := check_mirror_path(mirror):
             raise DataError(f"{where}: mirror must be a path relative to the mirror root, got {mirror!r} ({why})")
+    compression = _parse_compression(where, entry.get("mirror_compression"), mirror)
     members = _parse_members(where, entry["members"]) if "members" in entry else ()
-    return FileSpec(name=name, url=url, sha256=sha, mirror=mirror, members=members, size=size)
+    return FileSpec(
+        name=name, url=url, sha256=sha, mirror=mirror, members=members, size=size, mirror_compression=compression
+    )
+
+
+def _parse_compression(where: str, raw: Any, mirror: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or raw not in MIRROR_COMPRESSIONS:
+        raise DataError(
+            f"{where}: mirror_compression must be one of {', '.join(MIRROR_COMPRESSIONS)} (how the mirror copy is "
+            f"compressed), got {raw!r}; remove it for an uncompressed copy"
+        )
+    if mirror is None:
+        raise DataError(
+            f"{where}: mirror_compression {raw!r} needs 'mirror' (the path of the compressed copy in the mirror); "
+            "add it, or remove 'mirror_compression'"
+        )
+    return raw
 
 
 def _parse_size(where: str, raw: Any, url: str | None) -> int | None:

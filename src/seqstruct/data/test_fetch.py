@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import fcntl
 import functools
+import gzip
 import hashlib
 import http.server
 import io
+import lzma
 import os
 import re
 import socket
@@ -226,7 +229,7 @@ def test_real_registry_sizes_match_the_mirror() -> None:
         (spec.id, f.name, f.size, (REAL_MIRROR / f.mirror).stat().st_size)
         for spec in load_registry(REGISTRY).values()
         for f in spec.files
-        if f.mirror and f.size is not None and (REAL_MIRROR / f.mirror).is_file()
+        if f.mirror and f.size is not None and f.mirror_compression is None and (REAL_MIRROR / f.mirror).is_file()
         if (REAL_MIRROR / f.mirror).stat().st_size != f.size
     ]
     assert wrong == []
@@ -343,6 +346,7 @@ def _registry_yaml(tmp_path: Path, spec: DatasetSpec) -> Path:
         entry = {"name": f.name, "sha256": f.sha256, **({"url": f.url} if f.url else {})}
         entry |= {"size": f.size} if f.size else {}
         entry |= {"mirror": f.mirror} if f.mirror else {}
+        entry |= {"mirror_compression": f.mirror_compression} if f.mirror_compression else {}
         entry |= {"members": [{"path": m.path, "sha256": m.sha256} for m in f.members]} if f.members else {}
         files.append(entry)
     access: object = "public"
@@ -787,3 +791,185 @@ def test_cli_max_seconds(hostile: str, tmp_path: Path) -> None:
     assert len(lines) == 1 and "did not finish within the time limit of 0.5 s" in lines[0], proc.stderr
     proc = subprocess.run([*cmd, "--max-seconds", "0"], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "--max-seconds: must be a positive number of seconds" in proc.stderr
+
+
+# --- compressed mirror copies (mirror_compression): size and sha256 are those of the decompressed bytes -----------
+
+COMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    "xz": lambda body: lzma.compress(body, format=lzma.FORMAT_XZ, preset=1),  # fast; the mirror uses -9
+    "gz": lambda body: gzip.compress(body, mtime=0),
+    "bz2": bz2.compress,
+}
+NO_URL_HERE = "http://127.0.0.1:1/data.csv"  # never opened: the no_network fixture fails a test that tries
+
+
+def _compressed_mirror(tmp_path: Path, compression: str, stored: bytes) -> tuple[DatasetSpec, Path, Path]:
+    """A dataset registering CONTENT whose mirror copy is ``stored``; returns (spec, mirror root, mirror file)."""
+    mirror = tmp_path / "mirror"
+    src = mirror / "toy" / f"data.csv.{compression}"
+    src.parent.mkdir(parents=True)
+    src.write_bytes(stored)
+    fspec = FileSpec(
+        "data.csv", NO_URL_HERE, SHA, f"toy/data.csv.{compression}", size=len(CONTENT), mirror_compression=compression
+    )
+    return DatasetSpec("toy", "Toy", "public domain", "nobody", (fspec,)), mirror, src
+
+
+@pytest.mark.parametrize("compression", ["xz", "gz", "bz2"])
+def test_compressed_mirror_copy_is_decompressed(tmp_path: Path, no_network: None, compression: str) -> None:
+    stored = COMPRESS[compression](CONTENT)
+    assert len(stored) != len(CONTENT)  # the size check applies to the decompressed bytes only
+    spec, mirror, _ = _compressed_mirror(tmp_path, compression, stored)
+    path = resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror, download=False)
+    assert path == tmp_path / "raw" / "toy" / "data.csv" and path.read_bytes() == CONTENT
+    assert _leftovers(tmp_path / "raw") == ["data.csv"]
+    # The same through a registry file.
+    registry = _registry_yaml(tmp_path, spec)
+    assert get_dataset("toy", registry).file("data.csv").mirror_compression == compression
+    path.unlink()
+    assert fetch_dataset("toy", tmp_path / "raw", mirror, download=False, registry_path=registry) == [path]
+    assert path.read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize("compression", ["xz", "gz"])
+def test_compressed_mirror_copy_of_a_large_file(tmp_path: Path, no_network: None, compression: str) -> None:
+    body = b"".join(b"%d,%d\n" % (i, i * i % 9973) for i in range(300_000))  # about 3 MiB: several reads
+    _, mirror, src = _compressed_mirror(tmp_path, compression, COMPRESS[compression](body))
+    sha = hashlib.sha256(body).hexdigest()
+    fspec = FileSpec("big.csv", None, sha, f"toy/{src.name}", size=len(body), mirror_compression=compression)
+    spec = DatasetSpec("toy", "Toy", "public domain", "nobody", (fspec,))
+    assert sha256_file(resolve_file(spec, "big.csv", raw_dir=tmp_path / "raw", mirror=mirror)) == sha
+
+
+@pytest.mark.parametrize("compression", ["xz", "gz"])
+def test_compressed_mirror_copy_with_the_wrong_sha256(tmp_path: Path, no_network: None, compression: str) -> None:
+    wrong = b"w" * len(CONTENT)  # the registered size, other bytes
+    spec, mirror, src = _compressed_mirror(tmp_path, compression, COMPRESS[compression](wrong))
+    with pytest.raises(DataError) as info:
+        resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
+    msg = str(info.value)
+    assert f"expected sha256 {SHA}, got {hashlib.sha256(wrong).hexdigest()}" in msg
+    assert f"mirror {src}: checksum mismatch of the {compression}-decompressed bytes" in msg
+    assert "nothing was written" in msg and "\n" not in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+@pytest.mark.parametrize("compression", ["xz", "gz"])
+def test_compressed_mirror_copy_that_decompresses_to_more_stops_at_once(
+    tmp_path: Path, no_network: None, compression: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seqstruct.data import fetch
+
+    bomb = COMPRESS[compression](CONTENT + bytes(16 << 20))  # 16 MiB more, a few kB compressed
+    spec, mirror, src = _compressed_mirror(tmp_path, compression, bomb)
+    out: list[int] = []
+    read1 = fetch._Decompressing.read1
+    monkeypatch.setattr(fetch._Decompressing, "read1", lambda self, n: out.append(len(r := read1(self, n))) or r)
+    with pytest.raises(DataError) as info:
+        resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
+    msg = str(info.value)
+    assert f"{compression} mirror copy {src} of file 'data.csv' of dataset 'toy' decompresses to the wrong size" in msg
+    assert f"expected {len(CONTENT)} bytes, got more than {len(CONTENT)}; nothing was written" in msg
+    assert "\n" not in msg
+    assert sum(out) == len(CONTENT) + 1  # decompression stopped one byte past the registered size
+    assert _leftovers(tmp_path / "raw") == []
+
+
+def test_compressed_mirror_copy_that_decompresses_to_less(tmp_path: Path, no_network: None) -> None:
+    spec, mirror, src = _compressed_mirror(tmp_path, "xz", COMPRESS["xz"](CONTENT[:-1]))
+    with pytest.raises(DataError, match=f"expected {len(CONTENT)} bytes, got only {len(CONTENT) - 1}; nothing was"):
+        resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
+    assert _leftovers(tmp_path / "raw") == []
+
+
+def _damaged(stored: bytes) -> dict[str, bytes]:
+    return {
+        "half": stored[: len(stored) // 2],
+        "last byte missing": stored[:-1],
+        "bad magic": b"XXXX" + stored[4:],
+        "bad trailer": stored[:-6] + bytes(b ^ 0xFF for b in stored[-6:-4]) + stored[-4:],
+        "not compressed": CONTENT,
+    }
+
+
+@pytest.mark.parametrize("compression", ["xz", "gz", "bz2"])
+@pytest.mark.parametrize("damage", ["half", "last byte missing", "bad magic", "bad trailer", "not compressed"])
+def test_truncated_or_corrupt_compressed_mirror_copy(
+    tmp_path: Path, no_network: None, compression: str, damage: str
+) -> None:
+    stored = _damaged(COMPRESS[compression](CONTENT))[damage]
+    spec, mirror, src = _compressed_mirror(tmp_path, compression, stored)
+    with pytest.raises(DataError) as info:
+        resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
+    msg = str(info.value)
+    assert f"{compression} mirror copy {src} of file 'data.csv' of dataset 'toy' is truncated or corrupt: " in msg
+    assert re.search(r"corrupt: (EOFError|LZMAError|BadGzipFile|OSError): .+; replace the mirror copy", msg), msg
+    assert "\n" not in msg
+    assert _leftovers(tmp_path / "raw") == []
+
+
+def test_cli_corrupt_compressed_mirror_copy(tmp_path: Path) -> None:
+    spec, mirror, src = _compressed_mirror(tmp_path, "xz", COMPRESS["xz"](CONTENT)[:-1])
+    proc = subprocess.run(
+        [sys.executable, "-m", "seqstruct.data.fetch", "toy", "--registry", str(_registry_yaml(tmp_path, spec))]
+        + ["--raw-dir", str(tmp_path / "raw"), "--mirror", str(mirror), "--no-download"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(f"error: xz mirror copy {src} ")
+    assert "is truncated or corrupt: EOFError: Compressed file ended" in proc.stderr
+    assert _leftovers(tmp_path / "raw") == []
+
+
+# The registry entry of the staged Mulan yeast set (as reported for config/datasets.yaml): the public bytes at the
+# URL, xz-compressed in the mirror (see <mirror>/mlc/PROVENANCE.md).
+MULAN = "https://raw.githubusercontent.com/tsoumakas/mulan/43f6389095ad71984264db4387a8074b22bc7d4a/data/multi-label"
+MULAN_YEAST_YAML = f"""\
+datasets:
+  mulan_yeast:
+    title: Yeast gene functional classes (Mulan multi-label benchmark)
+    license: >-
+      The Mulan repository is GPL-3.0; the data files carry no license of their own: cite the dataset's original
+      paper
+    citation: >-
+      A. Elisseeff and J. Weston, "A kernel method for multi-labelled classification", Advances in Neural
+      Information Processing Systems 14 (NIPS 2001), pp. 681-687.
+    description: >-
+      Mulan train/test split, 1500 + 917 genes, 103 numeric features (micro-array expression and phylogenetic
+      profiles), 14 functional-class labels (the last 14 attributes; label names in yeast.xml); dense ARFF.
+    files:
+      - name: yeast-train.arff
+        url: {MULAN}/yeast/yeast-train.arff
+        size: 1501117
+        sha256: e759dc991ff54694a4ff9c4314f3be0d6fd2b1994a4b563f57e416394c6aebbd
+        mirror: mlc/yeast/yeast-train.arff.xz
+        mirror_compression: xz
+      - name: yeast-test.arff
+        url: {MULAN}/yeast/yeast-test.arff
+        size: 918515
+        sha256: 4aaac102bff9669a765bf0b378602e5cc8c3b181048282e2f003117b496d552a
+        mirror: mlc/yeast/yeast-test.arff.xz
+        mirror_compression: xz
+      - name: yeast.xml
+        url: {MULAN}/yeast/yeast.xml
+        size: 526
+        sha256: c3056cc26444b5158b1588d1b73bec9c45429e10f0957ad085903423cb81f247
+        mirror: mlc/yeast/yeast.xml
+"""
+
+
+def test_real_staged_mulan_yeast_from_the_compressed_mirror(tmp_path: Path, no_network: None) -> None:
+    if not (REAL_MIRROR / "mlc" / "yeast" / "yeast-train.arff.xz").is_file():
+        pytest.skip(f"no staged Mulan yeast in the data mirror {REAL_MIRROR} (set {MIRROR_ENV})")
+    registry = tmp_path / "datasets.yaml"
+    registry.write_text(MULAN_YEAST_YAML)
+    spec = get_dataset("mulan_yeast", registry)
+    path = resolve_file(spec, "yeast-train.arff", raw_dir=tmp_path / "raw", mirror=REAL_MIRROR, download=False)
+    assert path == tmp_path / "raw" / "mulan_yeast" / "yeast-train.arff"
+    assert path.stat().st_size == 1501117 and sha256_file(path) == spec.file("yeast-train.arff").sha256
+    assert path.read_bytes().lstrip().lower().startswith(b"@relation")
+    paths = fetch_dataset("mulan_yeast", tmp_path / "raw", REAL_MIRROR, download=False, registry_path=registry)
+    assert [p.name for p in paths] == ["yeast-train.arff", "yeast-test.arff", "yeast.xml"]
+    assert all(sha256_file(p) == f.sha256 for p, f in zip(paths, spec.files, strict=True))

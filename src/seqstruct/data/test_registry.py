@@ -344,3 +344,55 @@ def test_check_url(url: str, why: str | None) -> None:
 def test_check_mirror_path(path: str, why: str | None) -> None:
     result = check_mirror_path(path)
     assert result is None if why is None else why in (result or "")
+
+
+# --- mirror_compression: the mirror holds a compressed copy of the registered bytes ------------------------------
+
+
+@pytest.mark.parametrize("compression", ["xz", "gz", "bz2"])
+def test_mirror_compression_is_parsed(tmp_path: Path, compression: str) -> None:
+    files = GOOD_FILE.replace("x/a.txt", f"x/a.txt.{compression}") + f"        mirror_compression: {compression}\n"
+    spec = load_registry(_write(tmp_path, files + NO_URL_FILE + "        mirror: x/b.bin\n"))["toy"]
+    assert spec.file("a.txt").mirror_compression == compression
+    assert spec.file("a.txt").size == 12  # the size of the file itself, not of the compressed copy
+    assert spec.file("b.bin").mirror_compression is None
+
+
+@pytest.mark.parametrize(
+    ("line", "extra", "pattern"),
+    [
+        ("mirror_compression: zip", "", r"\(a.txt\): mirror_compression must be one of xz, gz, bz2 .*got 'zip'"),
+        ("mirror_compression: XZ", "", "mirror_compression must be one of xz, gz, bz2"),
+        ("mirror_compression: [xz]", "", "mirror_compression must be one of xz, gz, bz2"),
+        ("mirror_compression: 1", "", "mirror_compression must be one of xz, gz, bz2"),
+        ("mirror_compression:", "", "empty value for key.*mirror_compression"),
+        ("mirror_compression: ''", "", "empty value for key.*mirror_compression"),
+        ("mirror_compressoin: xz", "", "unknown key.*mirror_compressoin"),
+    ],
+)
+def test_malformed_mirror_compression(tmp_path: Path, line: str, extra: str, pattern: str) -> None:
+    path = _write(tmp_path, GOOD_FILE + f"        {line}\n", extra=extra)
+    with pytest.raises(DataError, match=pattern) as info:
+        load_registry(path)
+    assert str(path) in str(info.value) and "'toy'" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_mirror_compression_needs_a_mirror(tmp_path: Path) -> None:
+    # A public file must have a mirror anyway; a non-public one may not, and then the compression has no copy.
+    path = _write(tmp_path, NO_URL_FILE + "        mirror_compression: xz\n", extra="    access: {unavailable: gone}\n")
+    with pytest.raises(DataError, match=r"\(b.bin\): mirror_compression 'xz' needs 'mirror'.*remove") as info:
+        load_registry(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    path = _write(tmp_path, NO_URL_FILE + "        mirror_compression: xz\n")
+    with pytest.raises(DataError, match="missing key.*mirror"):
+        load_registry(path)
+
+
+def test_file_spec_built_in_code_checks_mirror_compression() -> None:
+    for bad in ("zip", "", "XZ", 1):
+        with pytest.raises(DataError, match=r"file 'a.txt': unknown mirror_compression .*give one of xz, gz, bz2"):
+            FileSpec("a.txt", None, SHA_A, "x/a.txt.xz", mirror_compression=bad)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="mirror_compression 'gz' is given without 'mirror'"):
+        FileSpec("a.txt", None, SHA_A, None, mirror_compression="gz")
+    assert FileSpec("a.txt", None, SHA_A, "x/a.txt.bz2", mirror_compression="bz2").mirror_compression == "bz2"
+    assert FileSpec("a.txt", None, SHA_A, "x/a.txt").mirror_compression is None

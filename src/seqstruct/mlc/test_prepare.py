@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from seqstruct.mlc.arff import read_label_names, read_mulan
-from seqstruct.mlc.prepare import MlcDataError, dataset_statistics, load_prepared, split_indices, write_prepared
+from seqstruct.mlc.prepare import MlcDataError, dataset_statistics, load_prepared, main, split_indices, write_prepared
 
 MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR") or Path(__file__).resolve().parents[4] / "shared" / "data")
 
@@ -71,3 +71,31 @@ def test_real_yeast_statistics() -> None:
     stats = dataset_statistics(np.concatenate([train.labels, test.labels]))
     assert (stats["n_samples"], stats["n_labels"], stats["max_labels_per_sample"]) == (2417, 14, 11)
     assert stats["mean_labels_per_sample"] == pytest.approx(4.237, abs=1e-3)
+
+
+def test_prepare_mulan_cli_on_the_real_yeast_files(tmp_path: Path) -> None:
+    root = MIRROR / "mlc/yeast"
+    if not (root / "yeast-train.arff.xz").is_file():
+        pytest.skip(f"no data mirror at {MIRROR}: set SEQSTRUCT_DATA_MIRROR to the folder holding mlc/yeast")
+    args = ["--train", str(root / "yeast-train.arff.xz"), "--test", str(root / "yeast-test.arff.xz")]
+    args += ["--xml", str(root / "yeast.xml"), "--dataset", "yeast", "--out", str(tmp_path / "yeast")]
+    assert main(args) == 0
+    back = load_prepared(tmp_path / "yeast")
+    assert back.info["sizes"] == {"train": 1933, "val": 242, "test": 242}
+    assert back.features.shape == (2417, 103) and back.labels.shape == (2417, 14)
+
+
+def test_prepare_mulan_cli_refuses_a_label_count_that_disagrees_with_the_xml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arff = (
+        "@relation t\\n@attribute f1 numeric\\n@attribute a {0,1}\\n@attribute b {0,1}\\n@data\\n0.5,1,0\\n0.1,0,1\\n"
+    )
+    for name in ("t-train.arff", "t-test.arff"):
+        (tmp_path / name).write_text(arff.replace("\\n", "\n"))
+    labels = '<label name="b"/><label name="z"/>'  # the ARFF's last two attributes are a, b
+    (tmp_path / "t.xml").write_text(f'<labels xmlns="http://mulan.sourceforge.net/labels">{labels}</labels>')
+    args = ["--train", str(tmp_path / "t-train.arff"), "--test", str(tmp_path / "t-test.arff")]
+    assert main([*args, "--xml", str(tmp_path / "t.xml"), "--dataset", "t", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "t-train.arff" in err[0] and not (tmp_path / "out").exists()
