@@ -4,5 +4,7 @@ C-GMVAE models the labels of a sample with a Gaussian-mixture VAE whose mixture 
 label embeddings, trained with a contrastive loss between feature and label embeddings; the baselines are the
 binary-relevance and deep multi-label models of the thesis tables 2.8-2.14. Modules: ``arff`` (validated reader
 of Mulan ARFF + label XML files into features and a 0/1 label matrix), ``binary_relevance`` (BR) and ``mlknn``
-(ML-kNN, written here: scikit-multilearn's does not run with the pinned scikit-learn).
+(ML-kNN, written here: scikit-multilearn's does not run with the pinned scikit-learn), ``prepare``
+(pooled Mulan files, seeded 80/10/10 index files, Table 2.11 statistics) and ``synthetic`` (a Mulan-format
+stand-in with planted label structure, for tests and the offline demo).
 """
