@@ -7,5 +7,6 @@ of Mulan ARFF + label XML files into features and a 0/1 label matrix), ``binary_
 (ML-kNN, written here: scikit-multilearn's does not run with the pinned scikit-learn), ``prepare``
 (pooled Mulan files, seeded 80/10/10 index files, Table 2.11 statistics) and ``synthetic`` (a Mulan-format
 stand-in with planted label structure, for tests and the offline demo), ``reuters`` (Reuters-21578 SGML, the
-ModApte 90-category set, TF-IDF over the training vocabulary) and ``cgmvae`` (the model and its loss).
+ModApte 90-category set, TF-IDF over the training vocabulary), ``cgmvae`` and ``mpvae`` (the models and their
+losses).
 """
