@@ -1,7 +1,6 @@
 # Helpers shared by every chapter (config lookups, input functions), and nothing of any domain. Each
 # chapter's .smk owns its wildcard constraints, helpers and <domain>_targets() / <domain>_tables().
 from seqstruct.data.registry import DataError, get_dataset, load_registry
-from seqstruct.data.verify import registry_sha256
 
 CONDA_ENV = "../../envs/seqstruct.yaml"
 try:  # the registry's own validation (plain ids, checksums, URLs): one line on a problem
@@ -82,11 +81,8 @@ def registry_checksums(domain, names):
     if settings["source"] == "synthetic":
         return {}
     return {
-        name: registry_sha256(
-            REGISTRY[
-                registry_dataset_of(name, settings["datasets"], f"{domain}.datasets")
-            ],
-            name,
-        )
+        name: REGISTRY[
+            registry_dataset_of(name, settings["datasets"], f"{domain}.datasets")
+        ].sha256_of(name)
         for name in names
     }

@@ -95,13 +95,17 @@ def crop_raw_files(crop):
     }
 
 
-def crop_raw_names(crop):
-    """File names of the raw crop inputs of `crop`, in crop_raw_files order."""
+def crop_raw_paths(crop):
+    """Every raw input of `crop` as one list, in crop_raw_files order."""
     files = crop_raw_files(crop)
-    paths = [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
+    return [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
         "shp_parts"
     ]
-    return [Path(p).name for p in paths]
+
+
+def crop_raw_names(crop):
+    """File names of the raw crop inputs of `crop`, in crop_raw_files order."""
+    return [Path(p).name for p in crop_raw_paths(crop)]
 
 
 def crop_raw_inputs(wildcards):
@@ -174,7 +178,4 @@ def crop_map_predictions(wildcards):
 
 def crop_table_raw(wildcards):
     """The raw files behind a crop table (their checksums go into the meta.json, compared with the registry)."""
-    files = crop_raw_files(CROP["crop"])
-    return [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
-        "shp_parts"
-    ]
+    return crop_raw_paths(CROP["crop"])

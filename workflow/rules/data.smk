@@ -46,7 +46,7 @@ rule verify_raw:
         CONDA_ENV
     params:
         registry=config["registry"],
-        sha256=lambda wc: registry_sha256(REGISTRY[wc.dataset], wc.filename),
+        sha256=lambda wc: REGISTRY[wc.dataset].sha256_of(wc.filename),
     shell:
         "python -m seqstruct.data.verify {wildcards.dataset} {wildcards.filename} --stamp {output}"
         " --raw-dir resources/raw --registry {params.registry} > {log} 2>&1"

@@ -102,7 +102,7 @@ def load_meta(target: str | Path) -> dict[str, Any]:
         raise InputError(f"{path} holds a JSON {type(meta).__name__}, not a table's meta object: {rebuild}")
     for key, kinds in _TYPES.items():
         if key in meta and meta[key] is not None and not isinstance(meta[key], kinds):
-            want = " or ".join(_JSON_NAMES[k] for k in kinds)
+            want = " or ".join(dict.fromkeys(_with_article(_JSON_NAMES[k]) for k in kinds))
             raise InputError(f"{path}: key {key!r} holds a JSON {_json_name(meta[key])}, expected {want}: {rebuild}")
     for key, kinds in (("runs", dict), ("datasets", dict)):
         items = meta.get(key) or []
@@ -139,12 +139,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "runs": (list,),
     "wall_time_seconds": (int, float),
 }
-_JSON_NAMES = {str: "a string", dict: "an object", list: "an array", int: "a number", float: "a number"}
+_JSON_NAMES = {bool: "boolean", str: "string", dict: "object", list: "array", int: "number", float: "number"}
 
 
 def _json_name(value: Any) -> str:
-    names = {bool: "boolean", str: "string", dict: "object", list: "array", int: "number", float: "number"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
+    return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _with_article(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
 def format_meta(meta: dict[str, Any]) -> str:

@@ -24,8 +24,7 @@ from seqstruct.common.io import atomic_path, read_json, write_json
 from seqstruct.common.meta import CALLER_META_KEYS, RUN_KEYS, RUN_PROVENANCE_KEYS
 from seqstruct.common.metrics import direction
 from seqstruct.common.provenance import environment, git_commit, raw_checksums
-from seqstruct.data.registry import load_registry
-from seqstruct.data.verify import check_recorded
+from seqstruct.data.registry import check_recorded, load_registry
 
 DEFAULT_DIGITS = 4
 

@@ -35,11 +35,8 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import bz2
 import contextlib
-import gzip
 import http.client
-import lzma
 import math
 import os
 import signal
@@ -48,8 +45,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import BinaryIO, cast
@@ -74,6 +70,8 @@ from seqstruct.data.transfer import (
     DEFAULT_MAX_SECONDS,
     DEFAULT_TIMEOUT,
     ChecksumMismatch,
+    CorruptCopy,
+    Decompressing,
     HttpOnlyRedirects,
     Limits,
     Received,
@@ -82,6 +80,7 @@ from seqstruct.data.transfer import (
     TooShort,
     TooSlow,
     content_length,
+    decompressing,
     make_limits,
     remove_stale_temps,
     set_read_timeout,
@@ -93,50 +92,6 @@ SIGTERM_STATUS = 128 + int(signal.SIGTERM)
 
 class _Terminated(BaseException):
     """Raised by the command line's SIGTERM handler, so that temporary files are removed on the way out."""
-
-
-class _CorruptCopy(Exception):
-    """A compressed mirror copy cannot be decompressed; the message is the decompressor's reason."""
-
-
-class _Decompressing:
-    """``read1`` and ``read`` of a decompressing reader, with decompression errors raised as :class:`_CorruptCopy`.
-
-    :func:`~seqstruct.data.transfer.store` reads with ``read1`` (it looks up ``read`` too, as the fallback). An
-    ``OSError`` with an ``errno`` (the mirror file itself could not be read) passes through unchanged; gzip's and
-    bz2's errors about the data have none.
-    """
-
-    def __init__(self, reader: lzma.LZMAFile | gzip.GzipFile | bz2.BZ2File) -> None:
-        self._reader = reader
-
-    def read1(self, n: int = -1) -> bytes:
-        return self._guarded(self._reader.read1, n)
-
-    def read(self, n: int = -1) -> bytes:
-        return self._guarded(self._reader.read, n)
-
-    @staticmethod
-    def _guarded(read: Callable[[int], bytes], n: int) -> bytes:
-        try:
-            return read(n)
-        except (lzma.LZMAError, zlib.error, EOFError) as exc:
-            raise _CorruptCopy(one_line(exc)) from None
-        except OSError as exc:
-            if exc.errno is not None:
-                raise
-            raise _CorruptCopy(one_line(exc)) from None
-
-
-def _decompressing(fh: BinaryIO, compression: str) -> lzma.LZMAFile | gzip.GzipFile | bz2.BZ2File:
-    """A reader of the decompressed bytes of the open file ``fh`` (``compression``: xz, gz or bz2)."""
-    if compression == "xz":
-        return lzma.LZMAFile(fh, format=lzma.FORMAT_XZ)
-    if compression == "gz":
-        return gzip.GzipFile(fileobj=fh, mode="rb")
-    if compression == "bz2":
-        return bz2.BZ2File(fh)
-    raise DataError(f"unknown mirror_compression {compression!r}; use xz, gz or bz2")  # FileSpec refuses it first
 
 
 def resolve_file(
@@ -373,15 +328,15 @@ def _from_mirror(
             if compression is None:
                 store(fh, dest, fspec, total=actual_size, received=Received())
             else:
-                with _decompressing(fh, compression) as reader:
-                    body = cast(BinaryIO, _Decompressing(reader))
+                with decompressing(fh, compression) as reader:
+                    body = cast(BinaryIO, Decompressing(reader))
                     store(body, dest, fspec, total=fspec.size, received=Received())
         return True
     except ChecksumMismatch as exc:
         how = f"checksum mismatch of the {compression}-decompressed bytes" if compression else "checksum mismatch"
         tried.append(f"mirror {src}: {how}")
         raise _mismatch_error(what, fspec, exc.actual, tried) from None
-    except _CorruptCopy as exc:
+    except CorruptCopy as exc:
         raise DataError(
             f"{compression} mirror copy {src} of {what} is truncated or corrupt: {exc}; replace the mirror copy "
             "(nothing was written)"

@@ -19,6 +19,7 @@ import difflib
 import os
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -275,6 +276,11 @@ class DatasetSpec:
             f"dataset {self.id!r} has no file or archive member {name!r}; its files are: {self._valid_names()}"
         )
 
+    def sha256_of(self, name: str) -> str:
+        """The registered sha256 of file or archive member ``name`` (raises :class:`DataError` as :meth:`locate`)."""
+        fspec, member = self.locate(name)
+        return member.sha256 if member is not None else fspec.sha256
+
     def _valid_names(self) -> str:
         names = ", ".join(f.name for f in self.files) or "(none registered)"
         members = ", ".join(m.path for f in self.files for m in f.members)
@@ -316,6 +322,35 @@ def load_registry(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> dict[str, 
     if not isinstance(raw, dict) or not isinstance(raw.get("datasets"), dict) or not raw["datasets"]:
         raise DataError(f"dataset registry {reg}: expected a top-level mapping 'datasets:' of dataset id -> entry")
     return {str(ds_id): _parse_dataset(reg, str(ds_id), entry) for ds_id, entry in raw["datasets"].items()}
+
+
+def check_recorded(recorded: Mapping[str, Mapping[str, str]], registry: Mapping[str, DatasetSpec], where: str) -> None:
+    """Compare recorded checksums ``{dataset id: {file name: sha256}}`` with the registry.
+
+    Parameters
+    ----------
+    recorded : mapping
+        Checksums as a table's meta records them (``seqstruct.common.provenance.raw_checksums``).
+    registry : mapping
+        ``load_registry()``.
+    where : str
+        What recorded them (named in the message), e.g. a meta.json path.
+
+    Raises
+    ------
+    DataError
+        A dataset or file is not registered, or a checksum differs from the registry's.
+    """
+    for ds_id, files in recorded.items():
+        if ds_id not in registry:
+            raise DataError(f"{where}: dataset {ds_id!r} is not in the registry; register it or remove the file")
+        for name, sha in files.items():
+            expected = registry[ds_id].sha256_of(name)
+            if sha != expected:
+                raise DataError(
+                    f"{where}: file {name!r} of dataset {ds_id!r} has sha256 {sha}, the registry says {expected}; "
+                    f"the raw file was modified: delete resources/raw/{ds_id}/{name} and run again to fetch it"
+                )
 
 
 def get_dataset(dataset_id: str, registry_path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> DatasetSpec:

@@ -858,13 +858,13 @@ def test_compressed_mirror_copy_with_the_wrong_sha256(tmp_path: Path, no_network
 def test_compressed_mirror_copy_that_decompresses_to_more_stops_at_once(
     tmp_path: Path, no_network: None, compression: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seqstruct.data import fetch
+    from seqstruct.data import transfer
 
     bomb = COMPRESS[compression](CONTENT + bytes(16 << 20))  # 16 MiB more, a few kB compressed
     spec, mirror, src = _compressed_mirror(tmp_path, compression, bomb)
     out: list[int] = []
-    read1 = fetch._Decompressing.read1
-    monkeypatch.setattr(fetch._Decompressing, "read1", lambda self, n: out.append(len(r := read1(self, n))) or r)
+    read1 = transfer.Decompressing.read1
+    monkeypatch.setattr(transfer.Decompressing, "read1", lambda self, n: out.append(len(r := read1(self, n))) or r)
     with pytest.raises(DataError) as info:
         resolve_file(spec, "data.csv", raw_dir=tmp_path / "raw", mirror=mirror)
     msg = str(info.value)

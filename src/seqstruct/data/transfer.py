@@ -2,22 +2,28 @@
 
 ``store`` streams a source (an open mirror file or an HTTP response) into a locked temporary file beside the
 destination and renames it into place only when the byte count equals the registered size and the sha256
-matches; it stops as soon as more than the size arrives or the deadline passes. ``HttpOnlyRedirects`` follows
-redirects to ``https://`` and ``http://`` URLs only. ``remove_stale_temps`` removes the temporary files a
-killed transfer left behind (a running one holds a lock on its own). The exceptions say what went wrong;
+matches; it stops as soon as more than the size arrives or the deadline passes. ``Decompressing`` reads an
+xz/gz/bz2 mirror copy as its decompressed bytes for ``store``, with decompression errors raised as
+``CorruptCopy``. ``HttpOnlyRedirects`` follows redirects to ``https://`` and ``http://`` URLs only.
+``remove_stale_temps`` removes the temporary files a killed transfer left behind (a running one holds a lock on
+its own). The exceptions say what went wrong;
 :mod:`seqstruct.data.fetch` turns them into one-line :class:`~seqstruct.data.registry.DataError` messages.
 """
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import glob
+import gzip
 import hashlib
+import lzma
 import math
 import sys
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +31,7 @@ from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
+from seqstruct.common.errors import one_line
 from seqstruct.common.io import atomic_path
 from seqstruct.data.registry import URL_SCHEMES, DataError, FileSpec
 
@@ -206,3 +213,47 @@ def temp_output(dest: Path) -> Iterator[BinaryIO]:
             stack.enter_context(out)
         yield out
         out.flush()
+
+
+class CorruptCopy(Exception):
+    """A compressed mirror copy cannot be decompressed; the message is the decompressor's reason."""
+
+
+class Decompressing:
+    """``read1`` and ``read`` of a decompressing reader, with decompression errors raised as :class:`CorruptCopy`.
+
+    :func:`~seqstruct.data.transfer.store` reads with ``read1`` (it looks up ``read`` too, as the fallback). An
+    ``OSError`` with an ``errno`` (the mirror file itself could not be read) passes through unchanged; gzip's and
+    bz2's errors about the data have none.
+    """
+
+    def __init__(self, reader: lzma.LZMAFile | gzip.GzipFile | bz2.BZ2File) -> None:
+        self._reader = reader
+
+    def read1(self, n: int = -1) -> bytes:
+        return self._guarded(self._reader.read1, n)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._guarded(self._reader.read, n)
+
+    @staticmethod
+    def _guarded(read: Callable[[int], bytes], n: int) -> bytes:
+        try:
+            return read(n)
+        except (lzma.LZMAError, zlib.error, EOFError) as exc:
+            raise CorruptCopy(one_line(exc)) from None
+        except OSError as exc:
+            if exc.errno is not None:
+                raise
+            raise CorruptCopy(one_line(exc)) from None
+
+
+def decompressing(fh: BinaryIO, compression: str) -> lzma.LZMAFile | gzip.GzipFile | bz2.BZ2File:
+    """A reader of the decompressed bytes of the open file ``fh`` (``compression``: xz, gz or bz2)."""
+    if compression == "xz":
+        return lzma.LZMAFile(fh, format=lzma.FORMAT_XZ)
+    if compression == "gz":
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    if compression == "bz2":
+        return bz2.BZ2File(fh)
+    raise DataError(f"unknown mirror_compression {compression!r}; use xz, gz or bz2")  # FileSpec refuses it first

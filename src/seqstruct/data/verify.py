@@ -5,8 +5,6 @@ The workflow's ``verify_raw`` rule runs this for every raw file a rule reads. Th
 changes (newer mtime) or the registry entry changes (a rule parameter), so a modified file stops the run with
 one line (the file, both checksums, the fix) before anything is prepared or trained.
 
-:func:`check_recorded` compares checksums recorded elsewhere (a table's ``meta.json``) with the registry.
-
 Command line::
 
     python -m seqstruct.data.verify <dataset id> <file name or member path> --stamp PATH [--raw-dir DIR]
@@ -17,20 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from seqstruct.common.errors import print_error
-from seqstruct.common.io import sha256_file, write_json
+from seqstruct.common.io import write_json
 from seqstruct.common.provenance import utc_now
+from seqstruct.data.fetch import resolve_file
 from seqstruct.data.registry import DEFAULT_RAW_DIR, DEFAULT_REGISTRY, DataError, DatasetSpec, get_dataset
-
-
-def registry_sha256(spec: DatasetSpec, name: str) -> str:
-    """The registered sha256 of file or archive member ``name`` of ``spec``."""
-    fspec, member = spec.locate(name)
-    return member.sha256 if member is not None else fspec.sha256
 
 
 def verify_local(spec: DatasetSpec, name: str, raw_dir: str | os.PathLike[str] = DEFAULT_RAW_DIR) -> dict[str, Any]:
@@ -54,52 +47,18 @@ def verify_local(spec: DatasetSpec, name: str, raw_dir: str | os.PathLike[str] =
     Raises
     ------
     DataError
-        ``name`` is not registered; the file is missing; its sha256 differs from the registry (one line: the
-        file, both checksums, the fix).
+        ``name`` is not registered; the file is missing; its sha256 differs from the registry (the one line of
+        :func:`~seqstruct.data.fetch.resolve_file`: the file, both checksums, the fix).
     """
     path = Path(raw_dir) / spec.id / name
-    expected = registry_sha256(spec, name)
+    expected = spec.sha256_of(name)
     if not path.is_file():
         raise DataError(
             f"{path}: raw file of dataset {spec.id!r} is missing; fetch it with "
             f"'python -m seqstruct.data.fetch {spec.id} --file {name}' (or let the workflow's fetch_raw rule run)"
         )
-    actual = sha256_file(path)
-    if actual != expected:
-        raise DataError(
-            f"local file {name!r} of dataset {spec.id!r} at {path} is corrupt or was modified (expected sha256 "
-            f"{expected}, got {actual}); delete it and run again to fetch a fresh copy"
-        )
+    resolve_file(spec, name, raw_dir, download=False)  # the local copy is present: this only checks its sha256
     return {"dataset": spec.id, "name": name, "path": str(path), "sha256": expected, "verified_utc": utc_now()}
-
-
-def check_recorded(recorded: Mapping[str, Mapping[str, str]], registry: Mapping[str, DatasetSpec], where: str) -> None:
-    """Compare recorded checksums ``{dataset id: {file name: sha256}}`` with the registry.
-
-    Parameters
-    ----------
-    recorded : mapping
-        Checksums as a table's meta records them (``seqstruct.common.provenance.raw_checksums``).
-    registry : mapping
-        ``load_registry()``.
-    where : str
-        What recorded them (named in the message), e.g. a meta.json path.
-
-    Raises
-    ------
-    DataError
-        A dataset or file is not registered, or a checksum differs from the registry's.
-    """
-    for ds_id, files in recorded.items():
-        if ds_id not in registry:
-            raise DataError(f"{where}: dataset {ds_id!r} is not in the registry; register it or remove the file")
-        for name, sha in files.items():
-            expected = registry_sha256(registry[ds_id], name)
-            if sha != expected:
-                raise DataError(
-                    f"{where}: file {name!r} of dataset {ds_id!r} has sha256 {sha}, the registry says {expected}; "
-                    f"the raw file was modified: delete resources/raw/{ds_id}/{name} and run again to fetch it"
-                )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn.inits import reset
 
+from seqstruct.mlc.layers import mlp
+
 
 @dataclass(frozen=True)
 class CGMVAEConfig:
@@ -47,13 +49,6 @@ class CGMVAEConfig:
     nll_coeff: float = 0.5
     kl_coeff: float = 6.0
     c_coeff: float = 1.0
-
-
-def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(dropout)]
-    return nn.Sequential(*layers)
 
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -101,10 +96,10 @@ class CGMVAE(nn.Module):
     def __init__(self, n_features: int, n_labels: int, cfg: CGMVAEConfig = CGMVAEConfig()) -> None:
         super().__init__()
         self.cfg = cfg
-        self.encoder = _mlp([n_features, *cfg.encoder], cfg.dropout)
+        self.encoder = mlp([n_features, *cfg.encoder], cfg.dropout)
         self.enc_out = nn.Linear(cfg.encoder[-1], 2 * cfg.latent)
         self.lookup = nn.Linear(n_labels, cfg.embed)  # column i of the weight + bias: label i's embedding
-        self.label_encoder = _mlp([cfg.embed, *cfg.label_encoder], cfg.dropout)
+        self.label_encoder = mlp([cfg.embed, *cfg.label_encoder], cfg.dropout)
         self.label_out = nn.Linear(cfg.label_encoder[-1], 2 * cfg.latent)
         self.decoder = nn.Sequential(
             nn.Linear(n_features + cfg.latent, cfg.decoder),

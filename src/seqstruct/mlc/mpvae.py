@@ -30,6 +30,8 @@ import torch
 from torch import nn
 from torch_geometric.nn.inits import reset
 
+from seqstruct.mlc.layers import mlp
+
 
 @dataclass(frozen=True)
 class MPVAEConfig:
@@ -45,13 +47,6 @@ class MPVAEConfig:
     nll_coeff: float = 0.1
     rank_coeff: float = 200.0
     kl_coeff: float = 1.1
-
-
-def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(dropout)]
-    return nn.Sequential(*layers)
 
 
 def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor) -> torch.Tensor:
@@ -79,13 +74,13 @@ class MPVAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.feat_enc = nn.Sequential(
-            _mlp([n_features, *cfg.encoder], cfg.dropout), nn.Linear(cfg.encoder[-1], 2 * cfg.latent)
+            mlp([n_features, *cfg.encoder], cfg.dropout), nn.Linear(cfg.encoder[-1], 2 * cfg.latent)
         )
         self.label_enc = nn.Sequential(
-            _mlp([n_features + n_labels, *cfg.label_encoder], cfg.dropout),
+            mlp([n_features + n_labels, *cfg.label_encoder], cfg.dropout),
             nn.Linear(cfg.label_encoder[-1], 2 * cfg.latent),
         )
-        self.decoder = _mlp([n_features + cfg.latent, *cfg.decoder], 0.0)
+        self.decoder = mlp([n_features + cfg.latent, *cfg.decoder], 0.0)
         self.head_y = nn.Linear(cfg.decoder[-1], n_labels)
         self.head_x = nn.Linear(cfg.decoder[-1], n_labels)
         self.r = nn.Parameter(torch.empty(n_labels, cfg.probit_rank))

@@ -1,10 +1,7 @@
-import numpy as np
 import torch
 
-from seqstruct.common.metrics import multilabel_metrics
-from seqstruct.common.trainer import TrainConfig, Trainer
 from seqstruct.mlc.cgmvae import CGMVAE, CGMVAEConfig, mixture_kl
-from seqstruct.mlc.synthetic import SyntheticMlc, draw
+from seqstruct.mlc.conftest import fit_on_synthetic
 
 TINY = CGMVAEConfig(latent=4, embed=16, encoder=(8, 8), label_encoder=(8,), decoder=8, dropout=0.1)
 
@@ -77,20 +74,6 @@ def test_reset_parameters_redraws_every_parameter_deterministically() -> None:
 
 def test_learns_the_synthetic_labels_with_the_shared_trainer() -> None:
     """A short run of the shared trainer on the synthetic set: the label structure is found (validation only)."""
-    torch.manual_seed(0)
-    x, y = draw(SyntheticMlc(n_train=400, n_test=100))
-    xs, ys = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
     cfg = CGMVAEConfig(latent=8, embed=32, encoder=(32, 32), label_encoder=(32,), decoder=32, dropout=0.1)
-    model = CGMVAE(x.shape[1], y.shape[1], cfg)
-
-    def batches(epoch: int):
-        perm = np.random.default_rng(epoch).permutation(400)
-        for i in range(0, 400, 64):
-            yield xs[perm[i : i + 64]], ys[perm[i : i + 64]]
-
-    def validate(m: torch.nn.Module) -> float:
-        return multilabel_metrics(y[400:], torch.sigmoid(m(xs[400:])).numpy())["mi_f1"]
-
-    trainer = Trainer(model, TrainConfig(epochs=25, lr=2e-3, scheduler="none"), torch.device("cpu"), maximize=True)
-    fit = trainer.fit(batches, lambda m, b: m.loss(*b), validate)
+    fit, _ = fit_on_synthetic(lambda f, n: CGMVAE(f, n, cfg), lambda m, x: torch.sigmoid(m(x)))
     assert fit.best_score > 0.7 and {"train_nll", "train_kl", "train_con"} <= set(fit.history[-1])

@@ -2,9 +2,8 @@ import numpy as np
 import torch
 
 from seqstruct.common.metrics import multilabel_metrics
-from seqstruct.common.trainer import TrainConfig, Trainer
+from seqstruct.mlc.conftest import fit_on_synthetic
 from seqstruct.mlc.mpvae import MPVAE, MPVAEConfig, gaussian_kl, ranking_loss
-from seqstruct.mlc.synthetic import SyntheticMlc, draw
 
 TINY = MPVAEConfig(
     latent=4, encoder=(8, 8), label_encoder=(8,), decoder=(8, 8), probit_rank=3, n_samples=10, dropout=0.1
@@ -51,21 +50,7 @@ def test_reset_parameters_is_deterministic() -> None:
 
 
 def test_learns_the_synthetic_labels_with_the_shared_trainer() -> None:
-    torch.manual_seed(0)
-    x, y = draw(SyntheticMlc(n_train=400, n_test=100))
-    xs, ys = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
     cfg = MPVAEConfig(latent=8, encoder=(32, 32), label_encoder=(32,), decoder=(32, 32), probit_rank=4, n_samples=20)
-    model = MPVAE(x.shape[1], y.shape[1], cfg)
-
-    def batches(epoch: int):
-        perm = np.random.default_rng(epoch).permutation(400)
-        for i in range(0, 400, 64):
-            yield xs[perm[i : i + 64]], ys[perm[i : i + 64]]
-
-    def validate(m: torch.nn.Module) -> float:
-        return multilabel_metrics(y[400:], m(xs[400:]).numpy())["mi_f1"]
-
-    trainer = Trainer(model, TrainConfig(epochs=25, lr=2e-3, scheduler="none"), torch.device("cpu"), maximize=True)
-    fit = trainer.fit(batches, lambda m, b: m.loss(*b), validate)
-    every_label = multilabel_metrics(y[400:], np.ones(y[400:].shape))["mi_f1"]  # predicting every label: about 0.4
+    fit, y_val = fit_on_synthetic(lambda f, n: MPVAE(f, n, cfg), lambda m, x: m(x))
+    every_label = multilabel_metrics(y_val, np.ones(y_val.shape))["mi_f1"]  # predicting every label: about 0.4
     assert fit.best_score > every_label + 0.1 and {"train_nll", "train_rank", "train_kl"} <= set(fit.history[-1])
