@@ -52,6 +52,7 @@ def _expected_crop_jobs(config: dict) -> dict[str, int]:
         "train_crop": runs,
         "crop_table": len(crop["tables"]),
         "crop_maps": len(years) if "gnn_rnn_5y" in crop["tables"].get("table2_1", []) else 0,
+        "crop_sensitivity": 1 if crop.get("sensitivity_permutations", 3) > 0 else 0,
     }
 
 
@@ -146,7 +147,7 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     early = pd.read_csv(workdir / "results/tables/table2_2.csv")
     assert list(early["method"]) == ["lstm 1y", "cnn 1y", "gnn 1y", "lstm 5y", "cnn-rnn 5y", "gnn-rnn 5y"]
     meta2 = json.loads((workdir / "results/tables/table2_2.meta.json").read_text())
-    assert meta2["split"] == "test_early" and meta2["early_week"] == 22
+    assert meta2["split"] == "test_early" and meta2["early_week"] == 22 and meta2["early_mask"] == ["weather"]
     run = json.loads((workdir / "results/models/crop/cnn_1y/soybean_2018/seed1/metrics.json").read_text())
     assert early.set_index("method").loc["cnn 1y", "rmse_mean"] != table.set_index("method").loc["cnn 1y", "rmse_mean"]
     assert run["test_early"]["mask_after_week"] == 22 and run["early"]["weeks"] == list(range(13, 53))
@@ -156,6 +157,16 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     )
     for fig in ("table2_2_masking_week", "crop_map_gnn_rnn_5y_soybean_2018", "crop_scatter_gnn_rnn_5y_soybean_2018"):
         assert (workdir / f"results/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
+    # what every model relies on: one row per (test year, method, applicable feature group)
+    sens = pd.read_csv(workdir / "results/tables/crop_sensitivity.csv")
+    assert list(dict.fromkeys(sens["method"])) == list(THESIS_METHODS)
+    groups = sens.groupby("method", sort=False)["group"].apply(list).to_dict()
+    assert groups["lasso 1y"] == ["weather_current", "planting_current", "soil", "extras", "prev_year_yield"]
+    assert groups["cnn-rnn 5y"] == groups["lasso 1y"][:2] + ["weather_history"] + groups["lasso 1y"][2:]
+    assert groups["gnn-rnn 5y"] == groups["cnn-rnn 5y"] + ["neighbours", "own"]
+    assert set(sens["n_runs"]) == {1, 2} and sens[["baseline_mean", "increase_mean"]].notna().all().all()
+    assert "lasso 1y" in (workdir / "results/reports/crop_sensitivity.md").read_text()
+    assert (workdir / "results/figures/crop_sensitivity.png").read_bytes()[:4] == b"\x89PNG"
     board = (workdir / "results/reports/index.md").read_text()  # the scoreboard: every thesis table
     assert board.count("\n| Table ") + board.count("\n| [Table ") == 33
     assert "| [Table 2.1](table2_1.md) | 2.1 |" in board and "reproduced on stand-in data: synthetic crop data" in board

@@ -13,6 +13,7 @@ localrules:
     crop_figures,
     crop_early_figure,
     crop_maps,
+    crop_sensitivity,
 
 
 rule synthesize_crop:
@@ -95,6 +96,8 @@ rule train_crop:
         gpu=gpu_unless(CROP_DETERMINISTIC),
     params:
         early_week=CROP["early_week"],
+        early_mask=CROP["early_mask"],
+        permutations=CROP["sensitivity_permutations"],
         ckpt="results/ckpt/crop/{method}/{crop}_{year}/seed{seed}",
     script:
         "../scripts/train_crop.py"
@@ -213,3 +216,34 @@ rule crop_maps:
         CONDA_ENV
     script:
         "../scripts/crop_maps.py"
+
+
+rule crop_sensitivity:
+    input:
+        metrics=crop_sensitivity_metrics,
+    output:
+        table=report(
+            "results/tables/crop_sensitivity.csv",
+            caption="../report/crop_sensitivity.rst",
+            category="Sensitivity",
+        ),
+        figure=report(
+            "results/figures/crop_sensitivity.png",
+            caption="../report/crop_sensitivity_figure.rst",
+            category="Sensitivity",
+        ),
+        report=report(
+            "results/reports/crop_sensitivity.md",
+            caption="../report/crop_sensitivity_report.rst",
+            category="Sensitivity",
+        ),
+    log:
+        "logs/crop_sensitivity.log",
+    benchmark:
+        "benchmarks/crop_sensitivity.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        methods=[CROP_METHODS[m] for m in crop_sensitivity_methods()],
+    script:
+        "../scripts/crop_sensitivity.py"

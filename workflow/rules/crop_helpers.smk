@@ -78,6 +78,12 @@ def crop_targets():
             )
     if "table2_2" in tables:
         targets.append("results/figures/table2_2_masking_week.png")
+    if CROP["sensitivity_permutations"] > 0:
+        targets += [
+            "results/tables/crop_sensitivity.csv",
+            "results/figures/crop_sensitivity.png",
+            "results/reports/crop_sensitivity.md",
+        ]
     return targets
 
 
@@ -166,6 +172,25 @@ def crop_early_metrics(wildcards):
     """metrics.json of the 5-year runs of Table 2.2 (the masking-week figure)."""
     five_year = [m for m in CROP["tables"]["table2_2"] if m.endswith("_5y")]
     return [f"{run}/metrics.json" for run in crop_runs("table2_2", five_year)]
+
+
+def crop_sensitivity_methods():
+    """Every method of the configured crop tables, in Table 2.1 order."""
+    return [
+        m
+        for m in CROP_METHODS
+        if any(m in methods for methods in CROP["tables"].values())
+    ]
+
+
+def crop_sensitivity_metrics(wildcards):
+    """metrics.json of every (method, test year, seed) run of the configured tables (the sensitivity table)."""
+    return [
+        f"results/models/crop/{method}/{CROP['crop']}_{year}/seed{seed}/metrics.json"
+        for year in CROP["test_years"]
+        for method in crop_sensitivity_methods()
+        for seed in seeds_for(method, CROP_DETERMINISTIC)
+    ]
 
 
 def crop_map_predictions(wildcards):

@@ -34,7 +34,7 @@ write_table(
         test_years=crop["test_years"],
         thesis=spec.to_json(),
         registry=snakemake.params.registry if crop["source"] == "real" else None,
-        **({"early_week": crop["early_week"]} if split == "test_early" else {}),
+        **({"early_week": crop["early_week"], "early_mask": crop["early_mask"]} if split == "test_early" else {}),
     ),
 )
 write_report(

@@ -23,4 +23,6 @@ run(
     threads=snakemake.threads,
     crop=snakemake.wildcards.crop,
     early_week=int(snakemake.params.early_week),
+    early_mask=tuple(snakemake.params.early_mask),
+    permutations=int(snakemake.params.permutations),
 )

@@ -136,3 +136,44 @@ def plot_validation_curves(
         ax.set_ylabel(label)
     fig.tight_layout()
     save_figure(fig, out)
+
+
+def plot_importance(
+    summary: pd.DataFrame,
+    out: str | Path,
+    row: str = "method",
+    panel: str | None = None,
+    label: str = "score increase",
+    order: Sequence[str] = (),
+) -> None:
+    """Heat map of permutation importance (``seqstruct.common.sensitivity.summarise``): one row per ``row``
+    value, one column per group (the groups of ``order`` first, in that order), the mean increase written in
+    each cell (± its spread across runs when there are several); one panel per value of ``panel``. Groups a
+    model has no such input for stay blank."""
+    panels = [(None, summary)] if panel is None else list(summary.groupby(panel, sort=False))
+    if not panels or summary.empty:
+        raise ValueError("plot_importance: nothing to plot")
+    present = set(summary["group"])
+    groups = [g for g in order if g in present] + [g for g in dict.fromkeys(summary["group"]) if g not in order]
+    rows = list(dict.fromkeys(summary[row]))
+    vmax = max(float(summary["increase_mean"].abs().max()), 1e-9)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(1.1 * len(groups) * len(panels) + 2.5, 0.42 * len(rows) + 1.6), squeeze=False
+    )
+    for ax, (name, part) in zip(axes[0], panels):
+        mean = part.pivot(index=row, columns="group", values="increase_mean").reindex(index=rows, columns=groups)
+        std = part.pivot(index=row, columns="group", values="increase_std").reindex(index=rows, columns=groups)
+        image = ax.imshow(mean.to_numpy(float), cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+        for (i, j), v in np.ndenumerate(mean.to_numpy(float)):
+            if np.isfinite(v):
+                s = std.iat[i, j]
+                text = f"{v:.2f}" if not np.isfinite(s) or s == 0 else f"{v:.2f}\n±{s:.2f}"
+                ax.text(
+                    j, i, text, ha="center", va="center", fontsize=6.5, color="white" if abs(v) > vmax / 2 else "black"
+                )
+        ax.set_xticks(range(len(groups)), groups, rotation=40, ha="right", fontsize="small")
+        ax.set_yticks(range(len(rows)), rows, fontsize="small")
+        if name is not None:
+            ax.set_title(f"{panel} {name}")
+    fig.colorbar(image, ax=axes[0].tolist(), label=label, shrink=0.8)
+    save_figure(fig, out)

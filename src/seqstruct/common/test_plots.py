@@ -69,3 +69,27 @@ def test_validation_curves_one_panel_per_method_and_year(tmp_path: Path, capture
 def test_validation_curves_without_any_history(tmp_path: Path) -> None:
     plots.plot_validation_curves([{"method": "lasso", "year": 1, "seed": 0}], "year", tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes().startswith(PNG)
+
+
+def test_importance_heat_map_orders_groups_and_leaves_missing_ones_blank(
+    tmp_path: Path, captured: list[plt.Figure]
+) -> None:
+    summary = pd.DataFrame(
+        {
+            "method": ["a", "a", "b", "b", "b"],
+            "year": [1] * 5,
+            "group": ["x", "z", "x", "y", "z"],
+            "increase_mean": [0.5, 0.0, 0.1, -0.2, 0.3],
+            "increase_std": [0.0, 0.0, 0.05, 0.0, 0.0],
+        }
+    )
+    plots.plot_importance(summary, tmp_path / "h.png", panel="year", order=["x", "y", "z"])
+    assert (tmp_path / "h.png").read_bytes().startswith(PNG)
+    ax = captured[0].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y", "z"]  # "y" first seen after "z"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    cells = sorted(t.get_text() for t in ax.texts)
+    assert cells == sorted(["0.50", "0.00", "0.10\n±0.05", "-0.20", "0.30"])  # a has no "y": blank
+    assert ax.get_title() == "year 1"
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plots.plot_importance(summary.iloc[:0], tmp_path / "e.png")

@@ -55,6 +55,7 @@ def tiny_prepared(n_side: int = 3, years: range = range(1990, 2004), seed: int =
             "soil_var": ["s0", "s1", "s2"],
             "depth": np.arange(1, 7),
             "extra_var": ["e0", "e1"],
+            "extra_week": ("extra_var", np.array([0, 30], dtype=np.int64)),  # e1: one week's value (like planting)
         },
         attrs={"crop": "soybean"},
     )

@@ -31,7 +31,10 @@ import xarray as xr
 from seqstruct.crop.raw import CropDataError
 
 GROUPS = ("weekly", "soil", "extra")
-REQUIRED_VARS = ("yield", "weekly", "soil", "extra", "observed", "edge_index")
+REQUIRED_VARS = ("yield", "weekly", "soil", "extra", "observed", "edge_index", "extra_week")
+PREV_YEAR = "prev_year_yield"  # name of the appended previous-year mean yield extra
+#: what early prediction can mask: the weather (weekly block) and the weekly extras (planting progress)
+MASKABLE = ("weather", "planting")
 
 
 def open_prepared(path: str | Path) -> xr.Dataset:
@@ -42,7 +45,10 @@ def open_prepared(path: str | Path) -> xr.Dataset:
     ds = xr.load_dataset(path, engine="h5netcdf")
     missing = [v for v in REQUIRED_VARS if v not in ds]
     if missing:
-        raise CropDataError(f"{path}: missing variables {missing}; rebuild it with `seqstruct.crop.prepare`")
+        raise CropDataError(
+            f"{path}: missing variables {missing}; it was prepared by an older version: rebuild it with "
+            f"`snakemake --forcerun prepare_crop {path}`"
+        )
     return ds
 
 
@@ -84,6 +90,12 @@ class CropTensors:
     weekly_fill : torch.Tensor
         (N, C_w, W) each county's mean standardised weekly features over the training years: the value that
         replaces masked weeks in early prediction (``masked_after_week``).
+    extra_fill : torch.Tensor
+        (N, E) the same for the extras.
+    extra_vars : tuple of str
+        (E,) names of the extras, the last one ``PREV_YEAR``.
+    extra_week : numpy.ndarray
+        (E,) calendar week of each extra that is one week's value (planting progress), 0 for the others.
     """
 
     weekly: torch.Tensor
@@ -97,6 +109,9 @@ class CropTensors:
     y_std: float
     split: Split
     weekly_fill: torch.Tensor
+    extra_fill: torch.Tensor
+    extra_vars: tuple[str, ...]
+    extra_week: np.ndarray
 
     @property
     def n_counties(self) -> int:
@@ -130,6 +145,7 @@ class CropTensors:
             y=self.y.to(device),
             edge_index=self.edge_index.to(device),
             weekly_fill=self.weekly_fill.to(device),
+            extra_fill=self.extra_fill.to(device),
         )
 
     def flat_features(self, year: int) -> np.ndarray:
@@ -140,23 +156,37 @@ class CropTensors:
 
 
 @contextmanager
-def masked_after_week(data: CropTensors, year: int, week: int) -> Iterator[CropTensors]:
-    """Early prediction (thesis §2.1.4): inside the block, every county's weekly features of ``year`` after
-    ``week`` (1-based; weeks ``week + 1 ..`` are replaced, weeks ``1 .. week`` kept) hold the county's
-    training-years means (``data.weekly_fill``); restored on exit. Soil and extras are not weekly and stay.
+def masked_after_week(
+    data: CropTensors, year: int, week: int, mask: tuple[str, ...] = ("weather",)
+) -> Iterator[CropTensors]:
+    """Early prediction (thesis §2.1.4): inside the block, every county's features of ``year`` after ``week``
+    (1-based; weeks ``week + 1 ..`` are replaced, weeks ``1 .. week`` kept) hold the county's training-years
+    means (``data.weekly_fill``, ``data.extra_fill``); restored on exit.
 
-    Only the year itself is masked: earlier years of a 5-year window are complete by then.
+    ``mask`` names what is masked (``MASKABLE``): "weather" is the weekly block (the thesis: "all weather and
+    land surface features"), "planting" the extras of one calendar week (``data.extra_week``; the weekly
+    planting progress). Soil and the other extras are not weekly and stay. Only the year itself is masked:
+    earlier years of a 5-year window are complete by then.
     """
     n_weeks = data.weekly.shape[-1]
     if not 0 <= week <= n_weeks:
         raise ValueError(f"mask week {week} outside 0..{n_weeks}")
+    unknown = sorted(set(mask) - set(MASKABLE))
+    if unknown:
+        raise ValueError(f"unknown early-prediction mask {unknown}; choose from {list(MASKABLE)}")
     t = data.year_index(year)
-    kept = data.weekly[:, t, :, week:].clone()
-    data.weekly[:, t, :, week:] = data.weekly_fill[:, :, week:]
+    weekly_kept = data.weekly[:, t, :, week:].clone()
+    late = torch.as_tensor(np.flatnonzero(data.extra_week > week), device=data.extra.device)
+    extra_kept = data.extra[:, t, late].clone()
+    if "weather" in mask:
+        data.weekly[:, t, :, week:] = data.weekly_fill[:, :, week:]
+    if "planting" in mask:
+        data.extra[:, t, late] = data.extra_fill[:, late]
     try:
         yield data
     finally:
-        data.weekly[:, t, :, week:] = kept
+        data.weekly[:, t, :, week:] = weekly_kept
+        data.extra[:, t, late] = extra_kept
 
 
 def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
@@ -197,7 +227,7 @@ def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
     if not y_std > 0:
         raise CropDataError("training yields have zero variance; cannot standardise")
     f32 = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
-    fill = groups["weekly"][:, train].mean(axis=1)  # (N, C_w, W) per-county training-years mean
+    extra_week = np.append(ds["extra_week"].values.astype(np.int64), 0)  # the previous-year mean is no week's
     return CropTensors(
         weekly=f32(groups["weekly"]),
         soil=f32(groups["soil"]),
@@ -209,7 +239,10 @@ def make_tensors(ds: xr.Dataset, split: Split) -> CropTensors:
         y_mean=y_mean,
         y_std=y_std,
         split=split,
-        weekly_fill=f32(fill),
+        weekly_fill=f32(groups["weekly"][:, train].mean(axis=1)),  # (N, C_w, W) per-county training-years mean
+        extra_fill=f32(groups["extra"][:, train].mean(axis=1)),  # (N, E)
+        extra_vars=(*(str(v) for v in ds["extra_var"].values), PREV_YEAR),
+        extra_week=extra_week,
     )
 
 

@@ -29,23 +29,31 @@ class CropModelConfig:
     weekly_encoder: str = "cnn"  # "cnn", or "lstm"/"gru" over the weeks (the 1y RNN baselines)
     rnn_hidden: int = 64  # hidden size of a weekly LSTM/GRU encoder (thesis: 64)
     flat_hidden: tuple[int, int] = (64, 99)  # 5y LSTM/GRU baselines: per-year MLP widths before the RNN
+    # initialisation of the conv encoders: "kaiming" (He et al. 2015, fan-in, for ReLU weights) keeps the
+    # weekly embedding at the scale of the extras; "torch" (PyTorch's default, the reference code's) shrinks it
+    # about 200-fold through the 4 conv stages, and a GNN-RNN then never learns to use the weather (docs/crop-audit.md)
+    init: str = "kaiming"
 
 
 class _ConvEncoder(nn.Module):
     """A Conv1d stack ``convs`` followed by ``fc`` + ReLU on the flattened output (subclasses build both).
 
-    Subclasses call :meth:`reset_parameters` at the end of their ``__init__``, so the construction-time
-    initialisation is torch's default followed by one reset (the draw order the committed results depend on).
+    Subclasses set ``init`` and call :meth:`reset_parameters` at the end of their ``__init__``, so the
+    construction-time initialisation is torch's default followed by one reset.
     """
 
     convs: nn.Sequential
     fc: nn.Linear
+    init: str
 
     def reset_parameters(self) -> None:
-        """Re-initialise every Conv1d and Linear layer (torch's default initialisation)."""
+        """Re-initialise every Conv1d and Linear layer: torch's default, then, when ``init`` is "kaiming", the
+        weights redrawn He (Kaiming) uniform for ReLU (fan-in; the biases keep torch's small default)."""
         for m in self.modules():
             if isinstance(m, (nn.Conv1d, nn.Linear)):
                 m.reset_parameters()
+                if self.init == "kaiming":
+                    nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.relu(self.fc(self.convs(x).flatten(1)))
@@ -66,6 +74,8 @@ class WeeklyCNN(_ConvEncoder):
         Conv1d widths, one conv + pool stage each.
     out : int
         Width of the output Linear.
+    init : str
+        "kaiming" or "torch" (``CropModelConfig.init``).
 
     Shapes
     ------
@@ -74,8 +84,11 @@ class WeeklyCNN(_ConvEncoder):
     output : (B, out)
     """
 
-    def __init__(self, in_channels: int, n_weeks: int, channels: tuple[int, ...], out: int) -> None:
+    def __init__(
+        self, in_channels: int, n_weeks: int, channels: tuple[int, ...], out: int, init: str = "kaiming"
+    ) -> None:
         super().__init__()
+        self.init = _check_init(init)
         layers: list[nn.Module] = []
         c, length = in_channels, n_weeks
         for i, width in enumerate(channels):
@@ -126,6 +139,12 @@ class WeeklyRNN(nn.Module):
         self.fc.reset_parameters()
 
 
+def _check_init(init: str) -> str:
+    if init not in ("kaiming", "torch"):
+        raise ValueError(f"unknown encoder init {init!r}; expected 'kaiming' or 'torch'")
+    return init
+
+
 def rnn_cell(cell: str) -> type[nn.LSTM] | type[nn.GRU]:
     """``nn.LSTM`` for "lstm", ``nn.GRU`` for "gru"."""
     cells = {"lstm": nn.LSTM, "gru": nn.GRU}
@@ -148,6 +167,8 @@ class SoilCNN(_ConvEncoder):
         Conv1d widths (kernels 3, ..., 3, 2, each capped at the remaining length).
     out : int
         Width of the output Linear.
+    init : str
+        "kaiming" or "torch" (``CropModelConfig.init``).
 
     Shapes
     ------
@@ -156,8 +177,11 @@ class SoilCNN(_ConvEncoder):
     output : (B, out)
     """
 
-    def __init__(self, in_channels: int, n_depths: int, channels: tuple[int, ...], out: int) -> None:
+    def __init__(
+        self, in_channels: int, n_depths: int, channels: tuple[int, ...], out: int, init: str = "kaiming"
+    ) -> None:
         super().__init__()
+        self.init = _check_init(init)
         layers: list[nn.Module] = []
         c, length = in_channels, n_depths
         for i, width in enumerate(channels):
@@ -204,12 +228,12 @@ class YearEncoder(nn.Module):
         (n_e,) = shapes["extra"]
         self.weekly: WeeklyCNN | WeeklyRNN
         if cfg.weekly_encoder == "cnn":
-            self.weekly = WeeklyCNN(c_w, n_w, cfg.weekly_channels, cfg.weekly_out)
+            self.weekly = WeeklyCNN(c_w, n_w, cfg.weekly_channels, cfg.weekly_out, cfg.init)
         elif cfg.weekly_encoder in ("lstm", "gru"):
             self.weekly = WeeklyRNN(c_w, cfg.weekly_encoder, cfg.rnn_hidden, cfg.weekly_out)
         else:
             raise ValueError(f"unknown weekly_encoder {cfg.weekly_encoder!r}; expected 'cnn', 'lstm' or 'gru'")
-        self.soil = SoilCNN(c_s, n_d, cfg.soil_channels, cfg.soil_out)
+        self.soil = SoilCNN(c_s, n_d, cfg.soil_channels, cfg.soil_out, cfg.init)
         self.out_dim = cfg.weekly_out + cfg.soil_out + n_e
 
     def reset_parameters(self) -> None:

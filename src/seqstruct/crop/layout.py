@@ -61,6 +61,9 @@ class ColumnLayout:
     ranges : mapping of str to Bounds
         Plausible range of each variable (``"yield"`` and every weekly, soil and extra name); either every
         variable has one or the mapping is empty (no range check).
+    extra_weeks : mapping of str to int
+        Calendar week (1-based) of the extras that are values of one week (e.g. the weekly planting progress);
+        early prediction can mask them with the weather (``crop.early_mask``). Other extras are absent.
     """
 
     name: str
@@ -77,6 +80,7 @@ class ColumnLayout:
     extra_start: int
     extra_vars: tuple[str, ...]
     ranges: Mapping[str, Bounds] = field(default_factory=dict, hash=False)
+    extra_weeks: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         spans = sorted(
@@ -105,6 +109,14 @@ class ColumnLayout:
         names = ("yield", *self.weekly_vars, *self.soil_vars, *self.extra_vars)
         if len(set(names)) != len(names):
             raise ValueError(f"layout {self.name!r}: a variable name is used in two blocks (or is 'yield')")
+        bad_weeks = {
+            k: w for k, w in self.extra_weeks.items() if k not in self.extra_vars or not 1 <= w <= self.n_weeks
+        }
+        if bad_weeks:
+            raise ValueError(
+                f"layout {self.name!r}: extra_weeks {bad_weeks} name no extra variable or a week outside "
+                f"1..{self.n_weeks}"
+            )
         if self.ranges:
             unknown = sorted(set(self.ranges) - set(names))
             missing = [n for n in names if n not in self.ranges]
@@ -150,6 +162,10 @@ class ColumnLayout:
         for k, name in enumerate(self.extra_vars):
             cols[name] = np.array([self.extra_start + k])
         return cols
+
+    def extra_week_array(self) -> np.ndarray:
+        """(len(extra_vars),) calendar week of each extra, 0 for the extras that are not one week's value."""
+        return np.array([self.extra_weeks.get(v, 0) for v in self.extra_vars], dtype=np.int64)
 
     def weekly_column(self, var: str, week: int) -> int:
         """Column of weekly variable ``var`` at ``week`` (1-based)."""
@@ -214,5 +230,9 @@ KHAKI_SOYBEAN = ColumnLayout(
     extra_start=415,
     extra_vars=tuple(f"planting_{i:02d}" for i in range(1, 15)) + tuple(f"extra_{i}" for i in range(4)),
     ranges=KHAKI_SOYBEAN_RANGES,
+    # Khaki et al. (2020) describe the planting block as 14 weeks from the start of April [inferred: week 14 =
+    # April 2-8]; the real file's mean profile (0.3 1.9 7.6 17.7 18.3 18.2 11.5 ...%) peaks at weeks 17-19,
+    # late April to mid-May, when Illinois and Indiana plant soybeans.
+    extra_weeks={f"planting_{i:02d}": 13 + i for i in range(1, 15)},
 )
 """The 433-column Khaki et al. soybean layout (``soybean_data.npz``)."""

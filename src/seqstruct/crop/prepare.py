@@ -12,6 +12,8 @@ variable                  dims                                 dtype    meaning
 ``soil_var`` (coord)      soil_var                             str      layout names
 ``depth`` (coord)         depth                                int64    1..n_depths
 ``extra_var`` (coord)     extra_var                            str      layout names (planting_01.., extra_0..)
+``extra_week`` (coord)    extra_var                            int64    calendar week of a weekly extra
+                                                                        (planting progress), 0 for the others
 ``yield``                 county, year                         float32  bu/acre; NaN where no row (never imputed)
 ``weekly``                county, year, weekly_var, week       float32  features (imputed where not observed)
 ``soil``                  county, year, soil_var, depth        float32  features (imputed where not observed)
@@ -212,6 +214,7 @@ def build_crop_dataset(
             "soil_var": np.array(layout.soil_vars, dtype=object),
             "depth": np.arange(1, layout.n_depths + 1, dtype=np.int64),
             "extra_var": np.array(layout.extra_vars, dtype=object),
+            "extra_week": ("extra_var", layout.extra_week_array()),
         },
         attrs={
             "crop": crop,

@@ -68,3 +68,22 @@ def test_masking_replaces_late_weeks_of_one_year_with_county_training_means() ->
         assert torch.equal(data.weekly, before)  # week 52: nothing left to mask
     with pytest.raises(ValueError, match="mask week 53 outside 0..52"), masked_after_week(data, 2003, 53):
         pass
+
+
+def test_early_mask_covers_the_weekly_extras_only_when_asked() -> None:
+    data = make_tensors(tiny_prepared(), Split(2003))
+    t = data.year_index(2003)
+    assert data.extra_vars == ("e0", "e1", "prev_year_yield") and list(data.extra_week) == [0, 30, 0]
+    extra = data.extra.clone()
+    with masked_after_week(data, 2003, 22):  # the thesis: weather only
+        assert torch.equal(data.extra, extra)
+    with masked_after_week(data, 2003, 22, ("weather", "planting")):
+        assert data.extra[:, t, 1].tolist() == data.extra_fill[:, 1].tolist()  # e1 is week 30 > 22: masked
+        assert torch.equal(data.extra[:, t, [0, 2]], extra[:, t, [0, 2]])  # not weekly: kept
+        assert torch.equal(data.extra[:, :t], extra[:, :t])
+    with masked_after_week(data, 2003, 30, ("planting",)):  # week 30 is known by week 30
+        assert torch.equal(data.extra, extra)
+        assert not torch.equal(data.weekly[:, t, :, 30:], data.weekly_fill[:, :, 30:])  # weather not masked
+    assert torch.equal(data.extra, extra)
+    with pytest.raises(ValueError, match="unknown early-prediction mask"), masked_after_week(data, 2003, 5, ("soil",)):
+        pass

@@ -6,6 +6,8 @@ import pytest
 
 from seqstruct.common.io import sha256_file
 from seqstruct.crop.conftest import TINY_DEEP as FAST
+from seqstruct.crop.dataset import Split, make_tensors, open_prepared
+from seqstruct.crop.predictor import load_predictor
 from seqstruct.crop.train import METHODS, SKLEARN, run
 
 
@@ -26,6 +28,21 @@ def test_run_writes_outputs(method: str, tiny_nc: Path, tmp_path: Path) -> None:
     assert saved["provenance"]["started_utc"] <= saved["provenance"]["finished_utc"]
     preds = pd.read_csv(out / "predictions.csv")
     assert set(preds["split"]) == {"val", "test"} and preds["y_pred"].notna().all()
+    # the feature groups of the method, each permuted 3 times on the test year
+    groups = [g["group"] for g in saved["sensitivity"]]
+    expected = ["weather_current", "planting_current", "soil", "extras", "prev_year_yield"]
+    if method.endswith("_5y"):
+        expected.insert(2, "weather_history")
+    if method in ("gnn_1y", "gnn_rnn_5y"):
+        expected += ["neighbours", "own"]
+    assert groups == expected and {g["n_permutations"] for g in saved["sensitivity"]} == {3}
+    assert [g["baseline"] for g in saved["sensitivity"]] == pytest.approx([m["test"]["rmse"]] * len(groups))
+    # the saved model predicts the same test year again
+    data = make_tensors(open_prepared(tiny_nc), Split(2003))
+    test = preds[preds["split"] == "test"]
+    again = load_predictor(out / "model.pt", data).predict_year(2003) * data.y_std + data.y_mean
+    pos = {f: i for i, f in enumerate(data.fips)}
+    assert again[[pos[f] for f in test["fips"]]] == pytest.approx(test["y_pred"].to_numpy(), rel=1e-4)
 
 
 @pytest.mark.parametrize("method", ["lasso_1y", "ridge_1y", "gradient_boosting_1y"])
@@ -175,3 +192,15 @@ def test_schema_names_exactly_the_methods_of_the_code() -> None:
     schema = yaml.safe_load((Path(__file__).resolve().parents[3] / "workflow/schemas/crop.schema.yaml").read_text())
     assert schema["$defs"]["method"]["enum"] == list(METHODS)
     assert set(schema["properties"]["methods"]["properties"]) == set(SKLEARN)
+
+
+def test_paper_scale_restores_the_thesis_weekly_cnn() -> None:
+    """The small scale halves the weekly CNN; config merges are deep, so the paper scale must set it back."""
+    from seqstruct.common.config import merge_configs
+
+    root = Path(__file__).resolve().parents[3]
+    small = merge_configs(root / "config/config.yaml")["crop"]["methods"]
+    paper = merge_configs(root / "config/config.yaml", root / "config/scales/paper.yaml")["crop"]["methods"]
+    for method in ("cnn_1y", "gnn_1y", "cnn_rnn_5y", "gnn_rnn_5y"):
+        assert small[method]["weekly_channels"] == [32, 64, 128, 256], method
+        assert paper[method]["weekly_channels"] == [64, 128, 256, 512], method

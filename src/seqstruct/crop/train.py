@@ -7,7 +7,8 @@ come in through ``params`` (chosen on the validation year by ``seqstruct.crop.se
 
 Writes ``metrics.json``, ``predictions.csv`` and ``model.pt`` into ``out_dir``; ``metrics.json`` carries the
 val/test metrics, the early-prediction metrics (test year, weekly features masked after each week; thesis
-Table 2.2) and the run's provenance (commit, host, SLURM job, sha256 of the prepared data).
+Table 2.2), the feature-group sensitivity on the test year (``seqstruct.crop.sensitivity``) and the run's
+provenance (commit, host, SLURM job, sha256 of the prepared data).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from seqstruct.crop.dataset import CropTensors, Split, make_tensors, masked_afte
 from seqstruct.crop.models import CropModelConfig, build_model, log_cosh_loss
 from seqstruct.crop.raw import CropDataError
 from seqstruct.crop.sampler import NeighborSampler
+from seqstruct.crop.sensitivity import crop_sensitivity
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,8 @@ def run(
     evaluate_test: bool = True,
     early_week: int = 22,
     early_weeks: Sequence[int] = EARLY_WEEKS,
+    early_mask: Sequence[str] = ("weather",),
+    permutations: int = 3,
 ) -> dict[str, Any]:
     """Train ``method`` for test year ``test_year`` with ``seed``; write and return its metrics.
 
@@ -173,6 +177,11 @@ def run(
         ``test_early`` holds the test metrics with weekly features masked after this week (Table 2.2).
     early_weeks
         The masking weeks of the ``early`` curve.
+    early_mask
+        What early prediction masks (``crop.dataset.MASKABLE``): "weather" (the thesis), and "planting".
+    permutations
+        Permutation seeds per feature group of the test-year sensitivity (``sensitivity`` in the metrics);
+        0 skips it.
     """
     if method not in METHODS:
         raise ValueError(f"unknown crop method {method!r}; known: {sorted(METHODS)}")
@@ -193,9 +202,10 @@ def run(
     )
     if method in SKLEARN:
         predict_year, model_state, extra = _fit_sklearn(method, data, params, seed)
-        device = "cpu"
+        device, hops = "cpu", 0
     else:
         predict_year, model_state, extra, device, data = _fit_deep(method, data, data_path, params, seed, ckpt_dir)
+        hops = extra["gnn_hops"]
 
     rows, result = [], {}
     evaluated = (("val", split.val_year), ("test", split.test_year)) if evaluate_test else (("val", split.val_year),)
@@ -216,7 +226,10 @@ def run(
             )
         )
     if evaluate_test:
-        result.update(_early(data, predict_year, early_week, early_weeks))
+        result.update(_early(data, predict_year, early_week, early_weeks, tuple(early_mask)))
+        if permutations > 0:
+            importance = crop_sensitivity(data, predict_year, history_of(method), hops, permutations, seed)
+            result["sensitivity"] = [r.as_row() for r in importance]
     metrics = {
         "method": METHODS[method],
         "slug": method,
@@ -257,19 +270,23 @@ def _fmt(m: dict[str, float]) -> str:
 
 
 def _early(
-    data: CropTensors, predict_year: Callable[[int], np.ndarray], week: int, weeks: Sequence[int]
+    data: CropTensors,
+    predict_year: Callable[[int], np.ndarray],
+    week: int,
+    weeks: Sequence[int],
+    mask: tuple[str, ...],
 ) -> dict[str, Any]:
-    """Test metrics with the test year's weekly features masked after ``week`` (``test_early``) and after each
+    """Test metrics with the test year's ``mask`` features masked after ``week`` (``test_early``) and after each
     of ``weeks`` (``early``: lists aligned with ``weeks``)."""
     year = data.split.test_year
     y_true = data.y[:, data.year_index(year)].cpu().numpy()
-    curve: dict[str, list[float]] = {"weeks": [], "rmse": [], "r2": [], "corr": []}
+    curve: dict[str, Any] = {"weeks": [], "rmse": [], "r2": [], "corr": [], "mask": list(mask)}
     at_week = None
     for w in sorted(set(weeks) | {week}):
-        with masked_after_week(data, year, w):
+        with masked_after_week(data, year, w, mask):
             m = regression_metrics(y_true, predict_year(year))
         if w == week:
-            at_week = {**m, "mask_after_week": week}
+            at_week = {**m, "mask_after_week": week, "mask": list(mask)}
         if w in weeks:
             curve["weeks"].append(w)
             for k in ("rmse", "r2", "corr"):
@@ -318,7 +335,7 @@ def _fit_sklearn(
     keep = ~np.isnan(y)
     model.fit(x[keep], y[keep])
     log.info("%s fitted on %d county-years of %d-%d with %s", method, int(keep.sum()), years[0], years[-1], kw)
-    state = {"kind": method, "settings": kw, "estimator": model}
+    state = {"kind": method, "settings": kw, "estimator": model, "history": 1, "gnn_hops": 0}
     return lambda year: model.predict(data.flat_features(year)), state, {"config": kw}
 
 
@@ -382,12 +399,20 @@ def _fit_deep(
         "resumed_from": fit.resumed_from,
         "train_seconds": fit.seconds,
         "batches_per_epoch": len(batches),
+        "gnn_hops": model_cfg.gnn_layers if model.graph else 0,  # how far a county's prediction reaches
         "history": fit.history,
         "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "deep": asdict(deep)},
     }
     if device.type == "cuda":
         extra["cuda_max_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
-    state = {"kind": method, "state_dict": model.state_dict(), "shapes": shapes, "config": extra["config"]}
+    state = {
+        "kind": method,
+        "state_dict": model.state_dict(),
+        "shapes": shapes,
+        "config": extra["config"],
+        "history": history,
+        "gnn_hops": extra["gnn_hops"],
+    }
 
     def predict_np(year: int) -> np.ndarray:
         with torch.no_grad():
