@@ -25,7 +25,10 @@ The groups (``GROUPS``), each scrambled on the test year only unless it says oth
     neighbours keep theirs. Counties are perturbed in batches no two of which lie within ``hops`` of each
     other, so each prediction sees only its own county's change.
 
-Scores are RMSEs in training-std units, like the tables.
+Scores are RMSEs in training-std units, like the tables. Two options probe further: ``year`` scores another
+year than the test year (e.g. a training year, to see whether the model uses a group at all), and
+``within_year`` scores the RMSE left after removing the year's mean error (``within_year_rmse``), i.e. how
+well the model ranks and spreads the counties regardless of the level of the whole year.
 """
 
 from __future__ import annotations
@@ -60,11 +63,20 @@ GROUPS = (
 )
 
 
+def within_year_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """RMSE after removing the mean error, over the finite targets: (N,), (N,) -> float."""
+    ok = np.isfinite(y_true)
+    err = np.asarray(y_pred, dtype=float)[ok] - y_true[ok]
+    return float(np.sqrt(np.mean((err - err.mean()) ** 2)))
+
+
 def crop_groups(
     data: CropTensors,
     predict_year: Callable[[int], np.ndarray],
     history: int,
     hops: int = 0,
+    year: int | None = None,
+    within_year: bool = False,
 ) -> tuple[Callable[[], float], dict[str, PerturbedScore]]:
     """The score and the perturbed score of every applicable group (see the module docstring).
 
@@ -78,14 +90,22 @@ def crop_groups(
         Years per input window (1 or 5); ``weather_history`` needs more than one.
     hops : int
         GNN layers of a graph model (0 for the others): adds ``neighbours`` and ``own``.
+    year : int, optional
+        The year scored and scrambled (default the test year).
+    within_year : bool
+        Score :func:`within_year_rmse` instead of the RMSE.
     """
-    year = data.split.test_year
+    year = data.split.test_year if year is None else year
     t = data.year_index(year)
     w = data.window(year, history)
     y_true = data.y[:, t].cpu().numpy()
+    metric = within_year_rmse if within_year else rmse
+
+    def measured(pred: np.ndarray) -> float:
+        return metric(y_true, pred)
 
     def score() -> float:
-        return rmse(y_true, predict_year(year))
+        return measured(predict_year(year))
 
     planting = [int(i) for i in np.flatnonzero(data.extra_week > 0)]
     prev = data.extra_vars.index(PREV_YEAR)
@@ -107,7 +127,7 @@ def crop_groups(
     if hops > 0:
         groups["neighbours"] = scrambled(lambda rng: rewired(data, rng), score)
         batches = hop_batches(data.edge_index, data.n_counties, hops)  # the graph is fixed: colour it once
-        groups["own"] = lambda rng: _own_score(data, predict_year, y_true, batches, rng)
+        groups["own"] = lambda rng: _own_score(data, predict_year, year, measured, batches, rng)
     return score, groups
 
 
@@ -118,9 +138,12 @@ def crop_sensitivity(
     hops: int = 0,
     n_permutations: int = 3,
     seed: int = 0,
+    year: int | None = None,
+    within_year: bool = False,
 ) -> list[GroupImportance]:
-    """Permutation importance of every applicable crop feature group on the test year (RMSE increase)."""
-    score, groups = crop_groups(data, predict_year, history, hops)
+    """Permutation importance of every applicable crop feature group on the test year (RMSE increase);
+    ``year`` and ``within_year`` as in :func:`crop_groups`."""
+    score, groups = crop_groups(data, predict_year, history, hops, year, within_year)
     return permutation_importance(score, groups, n_permutations=n_permutations, seed=seed)
 
 
@@ -169,13 +192,13 @@ def hop_batches(edge_index: torch.Tensor, n_nodes: int, hops: int) -> list[np.nd
 def _own_score(
     data: CropTensors,
     predict_year: Callable[[int], np.ndarray],
-    y_true: np.ndarray,
+    year: int,
+    measured: Callable[[np.ndarray], float],
     batches: list[np.ndarray],
     rng: np.random.Generator,
 ) -> float:
-    """RMSE when every county's own inputs are another county's (``own`` in the module docstring); ``batches``
-    from :func:`hop_batches`."""
-    year = data.split.test_year
+    """Score of ``year`` when every county's own inputs are another county's (``own`` in the module docstring);
+    ``batches`` from :func:`hop_batches`."""
     perm = rng.permutation(data.n_counties)
     pred = np.empty(data.n_counties)
     tensors = (data.weekly, data.soil, data.extra)
@@ -190,7 +213,7 @@ def _own_score(
         finally:
             for x, k in zip(tensors, kept):
                 x[idx] = k
-    return rmse(y_true, pred)
+    return measured(pred)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,10 +230,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-year", type=int, required=True)
     parser.add_argument("--permutations", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--year", type=int, help="score this year instead of the test year (e.g. a training year)")
+    parser.add_argument("--within-year", action="store_true", help="score the RMSE left after the year's mean error")
     args = parser.parse_args(argv)
     data = make_tensors(open_prepared(args.data), Split(args.test_year))
     p = load_predictor(args.model, data)
-    for r in crop_sensitivity(data, p.predict_year, p.history, p.gnn_hops, args.permutations, args.seed):
+    rows = crop_sensitivity(
+        data, p.predict_year, p.history, p.gnn_hops, args.permutations, args.seed, args.year, args.within_year
+    )
+    for r in rows:
         print(f"{r.group:18s} RMSE {r.baseline:.4f} -> +{r.mean:.4f} (± {r.std:.4f} over {len(r.scores)} permutations)")
     return 0
 

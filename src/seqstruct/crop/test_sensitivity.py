@@ -12,7 +12,7 @@ import torch
 from seqstruct.crop.conftest import TINY_DEEP, tiny_prepared
 from seqstruct.crop.dataset import PREV_YEAR, Split, make_tensors
 from seqstruct.crop.predictor import load_predictor
-from seqstruct.crop.sensitivity import GROUPS, crop_sensitivity, hop_batches
+from seqstruct.crop.sensitivity import GROUPS, crop_sensitivity, hop_batches, within_year_rmse
 from seqstruct.crop.train import run
 
 YEAR = 2003
@@ -93,6 +93,30 @@ def test_graph_groups_separate_a_county_from_its_neighbours() -> None:
     assert res["neighbours"] != 0 and res["own"] == 0.0
     own = _importance(data, lambda year: data.weekly[:, t, 0].mean(-1).numpy(), hops=1)
     assert own["own"] != 0 and own["neighbours"] == 0.0
+
+
+def test_within_year_rmse_ignores_the_year_level_and_missing_targets() -> None:
+    y = np.array([1.0, 2.0, np.nan, 4.0])
+    assert within_year_rmse(y, y + 3.0) == 0.0
+    assert within_year_rmse(y, np.array([1.0, 2.0, 9.0, 5.0]) + 2.0) == pytest.approx(np.std([0.0, 0.0, 1.0]))
+
+
+def test_another_year_is_scored_and_scrambled_when_asked() -> None:
+    data = _data()
+    earlier = YEAR - 1
+    te = data.year_index(earlier)
+    seen = []
+
+    def predict(year: int) -> np.ndarray:  # the current weather of the year asked for
+        seen.append(year)
+        return data.weekly[:, data.year_index(year), 0, 19:30].mean(-1).numpy()
+
+    rows = crop_sensitivity(data, predict, 1, n_permutations=2, year=earlier)
+    assert set(seen) == {earlier} and rows[0].group == "weather_current" and rows[0].mean > 0
+    y = data.y[:, te].numpy()
+    assert rows[0].baseline == pytest.approx(float(np.sqrt(np.nanmean((predict(earlier) - y) ** 2))))
+    shifted = crop_sensitivity(data, lambda year: predict(year) + 5.0, 1, n_permutations=2, year=earlier, within_year=True)
+    assert shifted[0].baseline == pytest.approx(within_year_rmse(y, predict(earlier)))
 
 
 @pytest.fixture(scope="module")
