@@ -115,7 +115,9 @@ def test_another_year_is_scored_and_scrambled_when_asked() -> None:
     assert set(seen) == {earlier} and rows[0].group == "weather_current" and rows[0].mean > 0
     y = data.y[:, te].numpy()
     assert rows[0].baseline == pytest.approx(float(np.sqrt(np.nanmean((predict(earlier) - y) ** 2))))
-    shifted = crop_sensitivity(data, lambda year: predict(year) + 5.0, 1, n_permutations=2, year=earlier, within_year=True)
+    shifted = crop_sensitivity(
+        data, lambda year: predict(year) + 5.0, 1, n_permutations=2, year=earlier, within_year=True
+    )
     assert shifted[0].baseline == pytest.approx(within_year_rmse(y, predict(earlier)))
 
 
