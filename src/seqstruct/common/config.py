@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -160,3 +161,19 @@ def _merge_into(base: dict[str, Any], extra: dict[str, Any]) -> None:
             _merge_into(base[key], value)
         else:
             base[key] = value
+
+
+def split_params(params: dict[str, Any], *classes: type) -> list[Any]:
+    """One dataclass per class in ``classes`` from a flat settings dict (lists become tuples).
+
+    Each key goes to every class that has a field of that name; a key no class knows raises ``ValueError``
+    naming the valid ones."""
+    names = [{f.name for f in fields(c)} for c in classes]
+    unknown = set(params) - set().union(*names)
+    if unknown:
+        raise ValueError(f"unknown model settings {sorted(unknown)}; valid: {sorted(set().union(*names))}")
+    out = []
+    for cls, keys in zip(classes, names):
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in keys}
+        out.append(cls(**kw))
+    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Lasso, Ridge
 
+from seqstruct.common.config import split_params
 from seqstruct.common.device import pick_device
 from seqstruct.common.metrics import regression_metrics
 from seqstruct.common.provenance import utc_now
@@ -294,19 +295,6 @@ def _early(
     return {"test_early": at_week, "early": curve}
 
 
-def _split_params(params: dict[str, Any], *classes: type) -> list[Any]:
-    """Build one dataclass per class from a flat dict; unknown keys raise with the valid names."""
-    names = [{f.name for f in fields(c)} for c in classes]
-    unknown = set(params) - set().union(*names)
-    if unknown:
-        raise ValueError(f"unknown model settings {sorted(unknown)}; valid: {sorted(set().union(*names))}")
-    out = []
-    for cls, keys in zip(classes, names):
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in keys}
-        out.append(cls(**kw))
-    return out
-
-
 # ---------------------------------------------------------------- scikit-learn baselines
 def _fit_sklearn(
     method: str, data: CropTensors, params: dict[str, Any], seed: int
@@ -348,7 +336,7 @@ def _fit_deep(
     seed: int,
     ckpt_dir: str | Path | None,
 ) -> tuple[Callable[[int], np.ndarray], dict[str, Any], dict[str, Any], torch.device, CropTensors]:
-    train_cfg, model_cfg, deep = _split_params(params, TrainConfig, CropModelConfig, DeepParams)
+    train_cfg, model_cfg, deep = split_params(params, TrainConfig, CropModelConfig, DeepParams)
     device = pick_device()
     data = data.to(device)
     shapes = {

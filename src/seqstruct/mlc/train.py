@@ -1,0 +1,204 @@
+"""One MLC training run: fit a method on the training split of a prepared data set, choose the decision threshold
+on validation, score validation and test, write the run record (``seqstruct.common.runs.write_run``).
+
+Methods (``METHODS``, slug -> table name): ``br`` (binary relevance) and ``mlknn`` are deterministic; ``mpvae``
+and ``cgmvae`` train with the shared trainer, selecting the epoch on the validation score ``select_metric``
+(macro-F1 at its best validation threshold, as the authors' code) and never looking at test.
+
+The threshold: one per run, the value of ``THRESHOLDS`` that maximises ``threshold_metric`` (default micro-F1)
+on validation (``choose_threshold``); every thresholded test metric uses it. Test metrics at 0.5 are recorded
+too (``test_at_0.5``).
+
+Record (``metrics.json``): ``method``, ``slug``, ``dataset``, ``seed``, ``val`` and ``test`` (metric -> value at
+the chosen threshold), ``test_at_0.5``, ``threshold``, ``params``, ``config``, timings and, for the deep
+methods, ``best_epoch``, ``epochs_run`` and the training ``history``. Artifacts: ``scores.npz`` (the test
+scores (N_test, L) float32 and the test row indices).
+
+Shapes: features (N, F) dense or CSR, densified per batch; labels (N, L) 0/1; scores (N, L) in [0, 1].
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from seqstruct.common.config import split_params
+from seqstruct.common.device import pick_device
+from seqstruct.common.metrics import choose_threshold, multilabel_metrics
+from seqstruct.common.provenance import utc_now
+from seqstruct.common.runs import run_fingerprint, write_run
+from seqstruct.common.seeding import generator, seed_everything
+from seqstruct.common.trainer import TrainConfig, Trainer
+from seqstruct.mlc.binary_relevance import BinaryRelevance
+from seqstruct.mlc.cgmvae import CGMVAE, CGMVAEConfig
+from seqstruct.mlc.mlknn import MLkNN
+from seqstruct.mlc.mpvae import MPVAE, MPVAEConfig
+from seqstruct.mlc.prepare import PreparedMlc, load_prepared
+
+log = logging.getLogger(__name__)
+
+#: slug -> the name in the thesis tables
+METHODS = {"br": "BR", "mlknn": "MLKNN", "mpvae": "MPVAE", "cgmvae": "C-GMVAE"}
+#: methods without randomness: one seed
+DETERMINISTIC = frozenset({"br", "mlknn"})
+#: the deep models: their config class and constructor
+DEEP: dict[str, tuple[type, Callable[..., torch.nn.Module]]] = {
+    "mpvae": (MPVAEConfig, MPVAE),
+    "cgmvae": (CGMVAEConfig, CGMVAE),
+}
+
+Scores = Callable[[Any], np.ndarray]  # features (N, F) -> scores (N, L)
+
+
+@dataclass(frozen=True)
+class MlcParams:
+    """Settings of a run that are neither the trainer's nor the model's."""
+
+    batch_size: int = 128
+    select_metric: str = "ma_f1"  # validation metric (at its best threshold) that selects the epoch
+    threshold_metric: str = "mi_f1"  # validation metric the run's one decision threshold maximises
+    c: float = 1.0  # BR: inverse L2 strength of each logistic regression
+    max_iter: int = 1000  # BR: iteration cap
+    k: int = 10  # MLkNN: neighbours
+    s: float = 1.0  # MLkNN: smoothing
+
+
+def dense(x: Any) -> np.ndarray:
+    """(N, F) float32 ndarray of a dense array or a CSR matrix."""
+    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float32)
+
+
+def _fit_shallow(method: str, p: MlcParams, x: Any, y: np.ndarray) -> Scores:
+    if method == "br":
+        model: Any = BinaryRelevance(c=p.c, max_iter=p.max_iter).fit(x, y)
+    else:
+        model = MLkNN(k=p.k, s=p.s).fit(x, y)
+    return model.predict_proba
+
+
+def _fit_deep(
+    method: str,
+    params: dict[str, Any],
+    data: PreparedMlc,
+    data_dir: str | Path,
+    seed: int,
+    ckpt_dir: str | Path | None,
+) -> tuple[Scores, dict[str, Any], MlcParams]:
+    cfg_cls, build = DEEP[method]
+    train_cfg, model_cfg, p = split_params(params, TrainConfig, cfg_cls, MlcParams)
+    device = pick_device()
+    x_tr, y_tr = data.part("train")
+    x_va, y_va = data.part("val")
+    xs = torch.as_tensor(dense(x_tr))
+    ys = torch.as_tensor(y_tr.astype(np.float32))
+    model = build(xs.shape[1], ys.shape[1], model_cfg)
+
+    def batches(epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        perm = torch.as_tensor(generator(seed, "mlc-batches", epoch).permutation(len(xs)))
+        for i in range(0, len(perm), p.batch_size):
+            idx = perm[i : i + p.batch_size]
+            yield xs[idx].to(device), ys[idx].to(device)
+
+    def scores_of(m: torch.nn.Module, x: Any) -> np.ndarray:
+        out = []
+        with torch.no_grad():
+            for i in range(0, x.shape[0], 1024):
+                logits_or_p = m(torch.as_tensor(dense(x[i : i + 1024]), device=device))
+                out.append((logits_or_p if method == "mpvae" else torch.sigmoid(logits_or_p)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, y_va.shape[1]), np.float32)
+
+    def validate(m: torch.nn.Module) -> dict[str, float]:
+        s = scores_of(m, x_va)
+        th, best = choose_threshold(y_va, s, p.select_metric)
+        return {"score": best, "threshold": th}
+
+    trainer = Trainer(
+        model,
+        train_cfg,
+        device,
+        Path(ckpt_dir) if ckpt_dir else None,
+        run_fingerprint([Path(data_dir) / "info.json"], method=method, seed=seed, params=params),
+        desc=f"{METHODS[method]} {data.info['dataset']} s{seed}",
+        maximize=True,
+    )
+    fit = trainer.fit(batches, lambda m, b: m.loss(*b), validate)
+    model.eval()
+    extra = {
+        "best_epoch": fit.best_epoch,
+        "epochs_run": fit.epochs_run,
+        "resumed_from": fit.resumed_from,
+        "train_seconds": fit.seconds,
+        "history": fit.history,
+        "device": str(device),
+        "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "run": asdict(p)},
+    }
+    return (lambda x: scores_of(model, x)), extra, p
+
+
+def run(
+    method: str,
+    data_dir: str | Path,
+    seed: int,
+    params: dict[str, Any],
+    out_dir: str | Path,
+    ckpt_dir: str | Path | None = None,
+    threads: int = 1,
+    evaluate_test: bool = True,
+) -> dict[str, Any]:
+    """Train ``method`` on the prepared data set in ``data_dir`` with ``seed``; write and return its record.
+
+    ``params`` holds fields of ``TrainConfig``, the model's config and ``MlcParams`` (unknown keys raise).
+    With ``evaluate_test=False`` (grid search) only validation is scored.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown MLC method {method!r}; known: {sorted(METHODS)}")
+    torch.set_num_threads(max(1, threads))
+    seed_everything(seed)
+    t0, started = time.perf_counter(), utc_now()
+    data = load_prepared(data_dir)
+    name = data.info["dataset"]
+    log.info("%s on %s: %s, seed %d", METHODS[method], name, data.info["sizes"], seed)
+    if method in DEEP:
+        predict, extra, p = _fit_deep(method, params, data, data_dir, seed, ckpt_dir)
+    else:
+        p = split_params(params, MlcParams)[0]
+        predict, extra = _fit_shallow(method, p, *data.part("train")), {"device": "cpu", "config": asdict(p)}
+    x_va, y_va = data.part("val")
+    s_va = predict(x_va)
+    threshold, _ = choose_threshold(y_va, s_va, p.threshold_metric)
+    result: dict[str, Any] = {"val": multilabel_metrics(y_va, s_va, threshold), "threshold": threshold}
+    artifacts = {}
+    if evaluate_test:
+        x_te, y_te = data.part("test")
+        s_te = predict(x_te)
+        result["test"] = multilabel_metrics(y_te, s_te, threshold)
+        result["test_at_0.5"] = multilabel_metrics(y_te, s_te, 0.5)
+        idx = data.split["test"]
+        artifacts["scores.npz"] = lambda tmp: np.savez_compressed(tmp, scores=s_te.astype(np.float32), rows=idx)
+        log.info(
+            "%s %s seed %d: threshold %.2f (val), test %s",
+            METHODS[method],
+            name,
+            seed,
+            threshold,
+            ", ".join(f"{k} {result['test'][k]:.4f}" for k in ("ex_f1", "mi_f1", "ma_f1", "ha", "p_at_1")),
+        )
+    record = {
+        "method": METHODS[method],
+        "slug": method,
+        "dataset": name,
+        "seed": seed,
+        **result,
+        "params": params,
+        "seconds": time.perf_counter() - t0,
+        **extra,
+    }
+    return write_run(out_dir, record, artifacts=artifacts, started_utc=started, inputs=[Path(data_dir) / "info.json"])
