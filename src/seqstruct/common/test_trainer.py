@@ -53,6 +53,9 @@ def test_fit_learns_and_selects_best_validation_epoch() -> None:
     assert res.best_score == min(scores)
     assert res.best_epoch == int(np.argmin(scores)) + 1
     assert res.best_score < 0.1
+    record = res.as_record()
+    assert record["best_epoch"] == res.best_epoch and record["history"] is res.history
+    assert record["train_seconds"] == res.seconds and record["epochs_run"] == 30 and record["resumed_from"] == 0
 
 
 def test_resume_after_crash_equals_uninterrupted_run(tmp_path: Path) -> None:

@@ -101,6 +101,17 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
 
+    def as_record(self) -> dict[str, Any]:
+        """The fit's entries of a run record (``metrics.json``): ``best_epoch``, ``epochs_run``,
+        ``resumed_from``, ``train_seconds`` and ``history``."""
+        return {
+            "best_epoch": self.best_epoch,
+            "epochs_run": self.epochs_run,
+            "resumed_from": self.resumed_from,
+            "train_seconds": self.seconds,
+            "history": self.history,
+        }
+
 
 class Trainer:
     """Train ``model`` and keep the epoch with the best validation score.

@@ -382,13 +382,9 @@ def _fit_deep(
     fit = trainer.fit(batches, loss_fn, validate)
     model.eval()
     extra = {
-        "best_epoch": fit.best_epoch,
-        "epochs_run": fit.epochs_run,
-        "resumed_from": fit.resumed_from,
-        "train_seconds": fit.seconds,
+        **fit.as_record(),
         "batches_per_epoch": len(batches),
         "gnn_hops": model_cfg.gnn_layers if model.graph else 0,  # how far a county's prediction reaches
-        "history": fit.history,
         "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "deep": asdict(deep)},
     }
     if device.type == "cuda":

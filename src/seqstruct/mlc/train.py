@@ -132,11 +132,7 @@ def _fit_deep(
     fit = trainer.fit(batches, lambda m, b: m.loss(*b), validate)
     model.eval()
     extra = {
-        "best_epoch": fit.best_epoch,
-        "epochs_run": fit.epochs_run,
-        "resumed_from": fit.resumed_from,
-        "train_seconds": fit.seconds,
-        "history": fit.history,
+        **fit.as_record(),
         "device": str(device),
         "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "run": asdict(p)},
     }
