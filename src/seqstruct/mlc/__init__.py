@@ -7,6 +7,6 @@ of Mulan ARFF + label XML files into features and a 0/1 label matrix), ``binary_
 (ML-kNN, written here: scikit-multilearn's does not run with the pinned scikit-learn), ``prepare``
 (pooled Mulan files, seeded 80/10/10 index files, Table 2.11 statistics) and ``synthetic`` (a Mulan-format
 stand-in with planted label structure, for tests and the offline demo), ``reuters`` (Reuters-21578 SGML, the
-ModApte 90-category set, TF-IDF over the training vocabulary), ``cgmvae`` and ``mpvae`` (the models and their
-losses), ``train`` (one run: fit, epoch and threshold chosen on validation, test scored, run record written).
+ModApte 90-category set, TF-IDF over the training vocabulary), ``cgmvae``, ``mpvae`` and ``asl`` (the models and
+their losses), ``train`` (one run: fit, epoch and threshold chosen on validation, test scored, run record written).
 """

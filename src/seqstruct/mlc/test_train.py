@@ -16,6 +16,7 @@ from seqstruct.mlc.train import METHODS, run
 SMALL_DEEP = {"epochs": 3, "lr": 2e-3, "scheduler": "none", "batch_size": 64}
 PARAMS = {
     "br": {},
+    "asl": {**SMALL_DEEP, "hidden": [32]},
     "mlknn": {"k": 5},
     "mpvae": {
         **SMALL_DEEP,

@@ -1,8 +1,8 @@
 """One MLC training run: fit a method on the training split of a prepared data set, choose the decision threshold
 on validation, score validation and test, write the run record (``seqstruct.common.runs.write_run``).
 
-Methods (``METHODS``, slug -> table name): ``br`` (binary relevance) and ``mlknn`` are deterministic; ``mpvae``
-and ``cgmvae`` train with the shared trainer, selecting the epoch on the validation score ``select_metric``
+Methods (``METHODS``, slug -> table name): ``br`` (binary relevance) and ``mlknn`` are deterministic; ``asl``,
+``mpvae`` and ``cgmvae`` train with the shared trainer, selecting the epoch on the validation score ``select_metric``
 (macro-F1 at its best validation threshold, as the authors' code) and never looking at test.
 
 The threshold: one per run, the value of ``THRESHOLDS`` that maximises ``threshold_metric`` (default micro-F1)
@@ -37,6 +37,7 @@ from seqstruct.common.provenance import utc_now
 from seqstruct.common.runs import run_fingerprint, write_run
 from seqstruct.common.seeding import generator, seed_everything
 from seqstruct.common.trainer import TrainConfig, Trainer
+from seqstruct.mlc.asl import ASLConfig, ASLNet
 from seqstruct.mlc.binary_relevance import BinaryRelevance
 from seqstruct.mlc.cgmvae import CGMVAE, CGMVAEConfig
 from seqstruct.mlc.mlknn import MLkNN
@@ -46,14 +47,18 @@ from seqstruct.mlc.prepare import PreparedMlc, load_prepared
 log = logging.getLogger(__name__)
 
 #: slug -> the name in the thesis tables
-METHODS = {"br": "BR", "mlknn": "MLKNN", "mpvae": "MPVAE", "cgmvae": "C-GMVAE"}
+METHODS = {"br": "BR", "mlknn": "MLKNN", "asl": "ASL", "mpvae": "MPVAE", "cgmvae": "C-GMVAE"}
 #: methods without randomness: one seed
 DETERMINISTIC = frozenset({"br", "mlknn"})
 #: the deep models: their config class and constructor
 DEEP: dict[str, tuple[type, Callable[..., torch.nn.Module]]] = {
+    "asl": (ASLConfig, ASLNet),
     "mpvae": (MPVAEConfig, MPVAE),
     "cgmvae": (CGMVAEConfig, CGMVAE),
 }
+
+#: the deep models whose forward returns probabilities (the others return logits)
+PROBABILITIES = frozenset({"mpvae"})
 
 Scores = Callable[[Any], np.ndarray]  # features (N, F) -> scores (N, L)
 
@@ -100,6 +105,7 @@ def _fit_deep(
     xs = torch.as_tensor(dense(x_tr))
     ys = torch.as_tensor(y_tr.astype(np.float32))
     model = build(xs.shape[1], ys.shape[1], model_cfg)
+    probabilities = method in PROBABILITIES
 
     def batches(epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         perm = torch.as_tensor(generator(seed, "mlc-batches", epoch).permutation(len(xs)))
@@ -112,7 +118,7 @@ def _fit_deep(
         with torch.no_grad():
             for i in range(0, x.shape[0], 1024):
                 logits_or_p = m(torch.as_tensor(dense(x[i : i + 1024]), device=device))
-                out.append((logits_or_p if method == "mpvae" else torch.sigmoid(logits_or_p)).cpu().numpy())
+                out.append((logits_or_p if probabilities else torch.sigmoid(logits_or_p)).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, y_va.shape[1]), np.float32)
 
     def validate(m: torch.nn.Module) -> dict[str, float]:
