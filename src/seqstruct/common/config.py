@@ -163,12 +163,17 @@ def _merge_into(base: dict[str, Any], extra: dict[str, Any]) -> None:
             base[key] = value
 
 
+def init_settings(obj: Any) -> dict[str, Any]:
+    """The constructor fields of dataclass instance ``obj`` and their values (what :func:`split_params` set)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.init}
+
+
 def split_params(params: dict[str, Any], *classes: type) -> list[Any]:
     """One dataclass per class in ``classes`` from a flat settings dict (lists become tuples).
 
     Each key goes to every class that has a field of that name; a key no class knows raises ``ValueError``
-    naming the valid ones."""
-    names = [{f.name for f in fields(c)} for c in classes]
+    naming the valid ones. Only fields the constructor takes count (``init=False`` fields are state)."""
+    names = [{f.name for f in fields(c) if f.init} for c in classes]
     unknown = set(params) - set().union(*names)
     if unknown:
         raise ValueError(f"unknown model settings {sorted(unknown)}; valid: {sorted(set().union(*names))}")

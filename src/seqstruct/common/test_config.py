@@ -96,3 +96,24 @@ def test_a_ref_to_a_missing_schema_file_is_one_clear_error(tmp_path: Path) -> No
     (tmp_path / "top.yaml").write_text("type: object\nproperties:\n  x: {$ref: 'gone.schema.yaml'}\n")
     with pytest.raises(Exception, match="gone.schema.yaml"):
         check_config({"x": 1}, tmp_path / "top.yaml")
+
+
+def test_split_params_builds_each_class_from_its_constructor_fields() -> None:
+    from dataclasses import dataclass, field
+
+    from seqstruct.common.config import init_settings, split_params
+
+    @dataclass
+    class A:
+        lr: float = 1.0
+        sizes: tuple[int, ...] = (1,)
+
+    @dataclass
+    class B:
+        k: int = 3
+        fitted: list[int] = field(default_factory=list, init=False)
+
+    a, b = split_params({"lr": 0.5, "sizes": [2, 3], "k": 4}, A, B)
+    assert a == A(0.5, (2, 3)) and b.k == 4 and init_settings(b) == {"k": 4}
+    with pytest.raises(ValueError, match=r"unknown model settings \['fitted'\]; valid: \['k', 'lr', 'sizes'\]"):
+        split_params({"fitted": [1]}, A, B)

@@ -39,6 +39,8 @@ from seqstruct.mlc.arff import read_mulan
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+#: the files of a prepared folder (module docstring); a run's fingerprint and provenance cover them all
+PREPARED_FILES = ("features.npz", "labels.npy", *(f"{k}_idx.npy" for k in SPLITS), "info.json")
 FRACTIONS = (0.8, 0.1, 0.1)
 
 
@@ -200,6 +202,11 @@ def write_prepared(
     }
     write_json(out / "info.json", info)  # last: its presence means the folder is complete
     return PreparedMlc(features=x, labels=y.astype(np.uint8), split=split, info=info)
+
+
+def prepared_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The paths of ``PREPARED_FILES`` in ``folder``."""
+    return [Path(folder) / name for name in PREPARED_FILES]
 
 
 def load_prepared(folder: str | os.PathLike[str]) -> PreparedMlc:

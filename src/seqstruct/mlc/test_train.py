@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqstruct.common.metrics import choose_threshold, multilabel_metrics
-from seqstruct.mlc.prepare import load_prepared, prepare_mulan
+from seqstruct.mlc.prepare import PREPARED_FILES, load_prepared, prepare_mulan
 from seqstruct.mlc.synthetic import SyntheticMlc, write_synthetic_mulan
 from seqstruct.mlc.train import METHODS, run
 
@@ -57,6 +57,7 @@ def test_a_run_records_validation_chosen_threshold_and_test_metrics(
     expected = multilabel_metrics(y_te, saved["scores"], th)
     assert record["test"]["mi_f1"] == pytest.approx(expected["mi_f1"], abs=1e-6)
     assert record["test_at_0.5"]["threshold"] == 0.5
+    assert set(record["provenance"]["inputs"]) == {str(prepared / n) for n in PREPARED_FILES}
     if method in ("br", "mlknn"):  # deterministic: the validation scores can be recomputed
         assert record["val"]["mi_f1"] == pytest.approx(choose_threshold(y_va, _val_scores(method, data), "mi_f1")[1])
     else:
@@ -76,5 +77,7 @@ def _val_scores(method: str, data) -> np.ndarray:
 def test_an_unknown_setting_names_the_valid_ones(prepared: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown model settings \\['hiden'\\]"):
         run("cgmvae", prepared, 0, {"hiden": 3}, tmp_path / "run")
+    with pytest.raises(ValueError, match="unknown model settings \\['hidden'\\]"):
+        run("mlknn", prepared, 0, {"hidden": [3]}, tmp_path / "run")
     with pytest.raises(ValueError, match="unknown MLC method 'svm'"):
         run("svm", prepared, 0, {}, tmp_path / "run")

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from seqstruct.common.config import split_params
+from seqstruct.common.config import init_settings, split_params
 from seqstruct.common.device import pick_device
 from seqstruct.common.metrics import choose_threshold, multilabel_metrics
 from seqstruct.common.provenance import utc_now
@@ -42,14 +42,16 @@ from seqstruct.mlc.binary_relevance import BinaryRelevance
 from seqstruct.mlc.cgmvae import CGMVAE, CGMVAEConfig
 from seqstruct.mlc.mlknn import MLkNN
 from seqstruct.mlc.mpvae import MPVAE, MPVAEConfig
-from seqstruct.mlc.prepare import PreparedMlc, load_prepared
+from seqstruct.mlc.prepare import PreparedMlc, load_prepared, prepared_files
 
 log = logging.getLogger(__name__)
 
 #: slug -> the name in the thesis tables
 METHODS = {"br": "BR", "mlknn": "MLKNN", "asl": "ASL", "mpvae": "MPVAE", "cgmvae": "C-GMVAE"}
-#: methods without randomness: one seed
-DETERMINISTIC = frozenset({"br", "mlknn"})
+#: the methods without randomness (one seed): their estimator, built from its own fields (``c``, ``max_iter``;
+#: ``k``, ``s``)
+SHALLOW: dict[str, type] = {"br": BinaryRelevance, "mlknn": MLkNN}
+DETERMINISTIC = frozenset(SHALLOW)
 #: the deep models: their config class and constructor
 DEEP: dict[str, tuple[type, Callable[..., torch.nn.Module]]] = {
     "asl": (ASLConfig, ASLNet),
@@ -67,26 +69,14 @@ Scores = Callable[[Any], np.ndarray]  # features (N, F) -> scores (N, L)
 class MlcParams:
     """Settings of a run that are neither the trainer's nor the model's."""
 
-    batch_size: int = 128
-    select_metric: str = "ma_f1"  # validation metric (at its best threshold) that selects the epoch
+    batch_size: int = 128  # deep models
+    select_metric: str = "ma_f1"  # deep models: validation metric (at its best threshold) that selects the epoch
     threshold_metric: str = "mi_f1"  # validation metric the run's one decision threshold maximises
-    c: float = 1.0  # BR: inverse L2 strength of each logistic regression
-    max_iter: int = 1000  # BR: iteration cap
-    k: int = 10  # MLkNN: neighbours
-    s: float = 1.0  # MLkNN: smoothing
 
 
 def dense(x: Any) -> np.ndarray:
     """(N, F) float32 ndarray of a dense array or a CSR matrix."""
     return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float32)
-
-
-def _fit_shallow(method: str, p: MlcParams, x: Any, y: np.ndarray) -> Scores:
-    if method == "br":
-        model: Any = BinaryRelevance(c=p.c, max_iter=p.max_iter).fit(x, y)
-    else:
-        model = MLkNN(k=p.k, s=p.s).fit(x, y)
-    return model.predict_proba
 
 
 def _fit_deep(
@@ -131,7 +121,7 @@ def _fit_deep(
         train_cfg,
         device,
         Path(ckpt_dir) if ckpt_dir else None,
-        run_fingerprint([Path(data_dir) / "info.json"], method=method, seed=seed, params=params),
+        run_fingerprint(prepared_files(data_dir), method=method, seed=seed, params=params),
         desc=f"{METHODS[method]} {data.info['dataset']} s{seed}",
         maximize=True,
     )
@@ -171,8 +161,9 @@ def run(
     if method in DEEP:
         predict, extra, p = _fit_deep(method, params, data, data_dir, seed, ckpt_dir)
     else:
-        p = split_params(params, MlcParams)[0]
-        predict, extra = _fit_shallow(method, p, *data.part("train")), {"device": "cpu", "config": asdict(p)}
+        p, estimator = split_params(params, MlcParams, SHALLOW[method])
+        predict = estimator.fit(*data.part("train")).predict_proba
+        extra = {"device": "cpu", "config": {"run": asdict(p), "model": init_settings(estimator)}}
     x_va, y_va = data.part("val")
     s_va = predict(x_va)
     threshold, _ = choose_threshold(y_va, s_va, p.threshold_metric)
@@ -203,4 +194,4 @@ def run(
         "seconds": time.perf_counter() - t0,
         **extra,
     }
-    return write_run(out_dir, record, artifacts=artifacts, started_utc=started, inputs=[Path(data_dir) / "info.json"])
+    return write_run(out_dir, record, artifacts=artifacts, started_utc=started, inputs=prepared_files(data_dir))
