@@ -187,7 +187,8 @@ def compare(table: pd.DataFrame, thesis: pd.DataFrame, spec: ComparisonSpec) -> 
     out = []
     keys, m, head = list(spec.panel_keys), spec.method_key, spec.headline
     sign = 1.0 if spec.metrics[head] == "lower" else -1.0
-    for panel, rows in table.groupby(keys, sort=False):
+    groups = table.groupby(keys, sort=False) if keys else [((), table)]  # no panel keys: one panel of all rows
+    for panel, rows in groups:
         panel = panel if isinstance(panel, tuple) else (panel,)
         tp = spec.thesis_panel(panel)
         mask = np.logical_and.reduce([thesis[k] == v for k, v in zip(keys, tp)]) if keys else np.ones(len(thesis), bool)

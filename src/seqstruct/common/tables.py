@@ -97,7 +97,7 @@ def write_csv(
 
 
 def write_table(
-    metric_files: Sequence[str | Path],
+    metric_files: Sequence[str | Path | Mapping[str, Any]],
     out_csv: str | Path,
     keys: Sequence[str],
     metrics: Sequence[str],
@@ -112,8 +112,8 @@ def write_table(
 
     Parameters
     ----------
-    metric_files : sequence of paths
-        The ``metrics.json`` of every run of the table.
+    metric_files : sequence of paths or records
+        The ``metrics.json`` of every run of the table (or the records themselves).
     out_csv : path
         ``results/tables/<table>.csv``.
     keys, metrics : sequence of str
@@ -147,7 +147,7 @@ def write_table(
             "checksums of its datasets"
         )
     ways = {m: (directions or {}).get(m) or direction(m) for m in metrics}
-    records = [read_json(p) for p in metric_files]
+    records = [p if isinstance(p, Mapping) else read_json(p) for p in metric_files]
     table = aggregate(records, keys, metrics, split=split)
     out_csv = Path(out_csv)
     write_csv(table, out_csv, digits, decimals)

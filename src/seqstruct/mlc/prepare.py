@@ -14,6 +14,16 @@ Rows are in source order (for Mulan: the train file's rows, then the test file's
 own random 80/10/10 index files, which are not public (../shared/data/mlc/PROVENANCE.md), so the split is drawn
 here from the seed: ``seqstruct.common.seeding.generator(seed, "mlc-split", dataset)``. Samples without a
 positive label are kept (the models guard every term that divides by the label count).
+
+One command prepares any raw format (:func:`seqstruct.mlc.formats.prepare`; one file argument per role)::
+
+    python -m seqstruct.mlc.prepare --train yeast-train.arff.xz --test yeast-test.arff.xz --xml yeast.xml \\
+        --dataset yeast --out results/data/mlc/yeast                    # --format mulan, the default
+    python -m seqstruct.mlc.prepare --format reuters --archive reuters21578.tar.xz --dataset reuters --out DIR \\
+        [--max-features 5000 --min-df 3]
+    python -m seqstruct.mlc.prepare --format sider --csv sider.csv --dataset sider --out DIR [--radius 2 --n-bits 2048]
+    python -m seqstruct.mlc.prepare --format csv_pairs --xt Xt_1_birds.csv --yt Yt_1_birds.csv --xv Xv_1_birds.csv \\
+        --yv Yv_1_birds.csv --dataset ebird_standin --out DIR [--stand-in-for eBird]
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +52,13 @@ SPLITS = ("train", "val", "test")
 #: the files of a prepared folder (module docstring); a run's fingerprint and provenance cover them all
 PREPARED_FILES = ("features.npz", "labels.npy", *(f"{k}_idx.npy" for k in SPLITS), "info.json")
 FRACTIONS = (0.8, 0.1, 0.1)
+#: raw format -> the keyword options of its reader that the CLI offers (config ``mlc.datasets.<name>.options``)
+FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "mulan": (),
+    "reuters": ("max_features", "min_df"),
+    "sider": ("radius", "n_bits"),
+    "csv_pairs": ("stand_in_for",),
+}
 
 
 class MlcDataError(InputError, ValueError):
@@ -141,6 +158,8 @@ def write_prepared(
     sources: Sequence[str],
     seed: int,
     fractions: Sequence[float] = FRACTIONS,
+    split: Mapping[str, np.ndarray] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> PreparedMlc:
     """Split and write one prepared data set (layout in the module docstring); ``info.json`` is written last.
 
@@ -162,11 +181,25 @@ def write_prepared(
         The split seed.
     fractions : sequence of 3 floats
         Train/val/test shares.
+    split : mapping of str to ndarray, optional
+        The split already drawn with ``split_indices(N, seed, dataset, fractions)``, for a caller that fits its
+        featurizer on the train rows before writing (Reuters' TF-IDF). It must be that very split (it is checked),
+        so ``split_seed`` in ``info.json`` always reproduces the index files. By default it is drawn here.
+    extra : mapping, optional
+        More ``info.json`` entries (e.g. a reader's counts); a key that ``write_prepared`` sets itself is refused.
 
     Returns
     -------
     PreparedMlc
         What was written.
+
+    Raises
+    ------
+    MlcDataError
+        Labels that are not a 0/1 matrix, or parts whose shapes disagree.
+    ValueError
+        A ``split`` that is not the seeded one, or an ``extra`` key that clashes with a standard one (bugs of the
+        caller, not bad input).
     """
     y = np.asarray(labels)
     if y.ndim != 2 or not np.isin(y, (0, 1)).all():
@@ -176,7 +209,26 @@ def write_prepared(
             f"{dataset}: {features.shape[0]} feature rows, {y.shape[0]} label rows, {len(label_names)} label names "
             f"for {y.shape[1]} labels, {len(feature_names)} feature names for {features.shape[1]} features"
         )
-    split = split_indices(y.shape[0], seed, dataset, fractions)
+    drawn = split_indices(y.shape[0], seed, dataset, fractions)
+    if split is not None and (
+        set(split) != set(SPLITS) or not all(np.array_equal(np.asarray(split[k]), drawn[k]) for k in SPLITS)
+    ):
+        raise ValueError(f"{dataset}: the given split is not split_indices({y.shape[0]}, {seed}, {dataset!r})")
+    info = {
+        "dataset": dataset,
+        "label_names": list(label_names),
+        "feature_names": list(feature_names),
+        "sparse": bool(sp.issparse(features)),
+        "sources": list(sources),
+        "split_seed": seed,
+        "fractions": list(fractions),
+        "sizes": {k: len(v) for k, v in drawn.items()},
+        "statistics": dataset_statistics(y),
+    }
+    clash = sorted(set(extra or {}) & set(info))
+    if clash:
+        raise ValueError(f"{dataset}: extra info.json keys {clash} clash with the standard ones")
+    info.update(extra or {})
     out = Path(out_dir)
     x = features.astype(np.float32)
     with atomic_path(out / "features.npz") as tmp:
@@ -186,22 +238,11 @@ def write_prepared(
             np.savez_compressed(tmp, x=np.asarray(x))
     with atomic_path(out / "labels.npy") as tmp:
         np.save(tmp, y.astype(np.uint8))
-    for name, idx in split.items():
+    for name, idx in drawn.items():
         with atomic_path(out / f"{name}_idx.npy") as tmp:
             np.save(tmp, idx)
-    info = {
-        "dataset": dataset,
-        "label_names": list(label_names),
-        "feature_names": list(feature_names),
-        "sparse": bool(sp.issparse(x)),
-        "sources": list(sources),
-        "split_seed": seed,
-        "fractions": list(fractions),
-        "sizes": {k: len(v) for k, v in split.items()},
-        "statistics": dataset_statistics(y),
-    }
     write_json(out / "info.json", info)  # last: its presence means the folder is complete
-    return PreparedMlc(features=x, labels=y.astype(np.uint8), split=split, info=info)
+    return PreparedMlc(features=x, labels=y.astype(np.uint8), split=drawn, info=info)
 
 
 def prepared_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -280,19 +321,61 @@ def prepare_mulan(
     return prepared
 
 
+#: the CLI's file arguments: role (``seqstruct.mlc.formats.ROLES``) -> help
+_PART_HELP = {
+    "train": "mulan: <ds>-train.arff (plain, .xz or .gz)",
+    "test": "mulan: <ds>-test.arff",
+    "xml": "mulan: <ds>.xml (the label names)",
+    "archive": "reuters: reuters21578.tar.xz (or a folder of reut2-*.sgm)",
+    "csv": "sider: the CSV (smiles + one 0/1 column per label)",
+    "xt": "csv_pairs: headerless train features, e.g. Xt_1_birds.csv",
+    "yt": "csv_pairs: headerless train 0/1 labels",
+    "xv": "csv_pairs: headerless test features",
+    "yv": "csv_pairs: headerless test 0/1 labels",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: prepare a Mulan data set (train + test ARFF and the label XML) into a folder; returns the exit status."""
+    """CLI: prepare a data set of any raw format (module docstring) into a folder; returns the exit status."""
+    from seqstruct.mlc.formats import ROLES, prepare  # formats imports this module
+
     p = argparse.ArgumentParser(prog="python -m seqstruct.mlc.prepare", description=__doc__.splitlines()[0])
-    p.add_argument("--train", required=True, help="<ds>-train.arff (plain, .xz or .gz)")
-    p.add_argument("--test", required=True, help="<ds>-test.arff")
-    p.add_argument("--xml", required=True, help="<ds>.xml (the label names)")
+    p.add_argument("--format", choices=list(ROLES), default="mulan", help="raw format (default: %(default)s)")
+    for part, text in _PART_HELP.items():
+        p.add_argument(f"--{part}", help=text)
     p.add_argument("--dataset", required=True, help="name recorded in info.json and mixed into the split seed")
     p.add_argument("--out", required=True, help="output folder, e.g. results/data/mlc/yeast")
     p.add_argument("--seed", type=int, default=0, help="split seed (default: %(default)s)")
+    p.add_argument("--max-features", type=int, help="reuters: TF-IDF vocabulary size (default 5000)")
+    p.add_argument("--min-df", type=int, help="reuters: minimum train-row document frequency of a term (default 3)")
+    p.add_argument("--radius", type=int, help="sider: Morgan fingerprint radius (default 2)")
+    p.add_argument("--n-bits", type=int, help="sider: Morgan fingerprint length (default 2048)")
+    p.add_argument(
+        "--stand-in-for", help="csv_pairs: the thesis data set this one stands in for (default eBird; '' for none)"
+    )
     args = p.parse_args(argv)
+    given = {
+        k for k in (*_PART_HELP, *(o for opts in FORMAT_OPTIONS.values() for o in opts)) if vars(args)[k] is not None
+    }
+    missing = [f"--{k}" for k in ROLES[args.format] if k not in given]
+    foreign = sorted(f"--{k.replace('_', '-')}" for k in given - {*ROLES[args.format], *FORMAT_OPTIONS[args.format]})
+    if missing:
+        p.error(f"--format {args.format} needs {' '.join(missing)}")
+    if foreign:
+        p.error(f"--format {args.format} does not take {' '.join(foreign)}")
+    options = {k: vars(args)[k] for k in FORMAT_OPTIONS[args.format] if k in given}
+    if options.get("stand_in_for") == "":
+        options["stand_in_for"] = None
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        prepare_mulan(args.train, args.test, args.xml, args.dataset, args.out, args.seed)
+        prepare(
+            args.format,
+            {k: vars(args)[k] for k in ROLES[args.format]},
+            args.dataset,
+            args.out,
+            args.seed,
+            options,
+        )
     except InputError as exc:
         print_error(exc)
         return 1

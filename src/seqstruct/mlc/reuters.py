@@ -9,7 +9,10 @@ Each ``<REUTERS ...>`` element becomes a :class:`ReutersDoc`; its text is ``TITL
 :func:`modapte` applies the standard ModApte split (``LEWISSPLIT`` TRAIN / TEST with ``TOPICS="YES"``: 9603 /
 3299), keeps the categories with at least one train and one test document (90) and the documents with at least
 one of them (7770 + 3019 = 10789, label cardinality 1.235). :func:`tfidf_features` featurizes the texts with a
-TF-IDF vocabulary fitted on the training texts only.
+TF-IDF vocabulary fitted on the training texts only. :func:`prepare_reuters` writes the thesis' data set: the
+10789 documents (ModApte train, then test, in corpus order) split 80/10/10 from the seed like every other data set
+(:func:`seqstruct.mlc.prepare.split_indices`; the ModApte train/test split is not the thesis'), with the TF-IDF
+vocabulary and IDF fitted on the texts of the train-split rows only.
 
 Every bad-input problem raises :class:`ReutersError`, one line naming the file, the problem and the fix.
 """
@@ -17,9 +20,12 @@ Every bad-input problem raises :class:`ReutersError`, one line naming the file, 
 from __future__ import annotations
 
 import html
+import logging
 import lzma
+import os
 import re
 import tarfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from seqstruct.common.errors import InputError
+from seqstruct.mlc.prepare import FRACTIONS, PreparedMlc, split_indices, write_prepared
+
+log = logging.getLogger(__name__)
 
 _FETCH_FIX = "check the path or fetch the Reuters-21578 data (data rule / SEQSTRUCT_DATA_MIRROR)"
 _SGM_NAME = re.compile(r"reut2-\d{3}\.sgm")
@@ -285,3 +294,106 @@ def tfidf_features(
     x_train = sp.csr_matrix(vectorizer.fit_transform(list(train_texts)), dtype=np.float32)
     x_test = sp.csr_matrix(vectorizer.transform(list(test_texts)), dtype=np.float32)
     return x_train, x_test, tuple(str(t) for t in vectorizer.get_feature_names_out())
+
+
+def prepare_reuters(
+    archive: str | os.PathLike[str],
+    dataset: str,
+    out_dir: str | os.PathLike[str],
+    seed: int,
+    max_features: int = 5000,
+    min_df: int = 3,
+    fractions: Sequence[float] = FRACTIONS,
+) -> PreparedMlc:
+    """Prepare the thesis' Reuters-21578 set: ModApte, 90 categories, a seeded split, train-fitted TF-IDF.
+
+    Rows are the ModApte train documents, then the test documents, each in corpus order (``info.json`` records
+    their ``NEWID`` in row order and the ModApte counts under ``modapte``). The split is
+    ``split_indices(N, seed, dataset, fractions)`` over all N rows; only the texts of its train rows choose the
+    vocabulary and the IDF weights (:func:`tfidf_features`), then every row is transformed.
+
+    Parameters
+    ----------
+    archive : path
+        ``reuters21578.tar.xz``, or a folder holding the ``reut2-*.sgm`` files.
+    dataset : str
+        The dataset id (recorded and mixed into the split seed).
+    out_dir : path
+        Output folder, ``results/data/mlc/<dataset>``.
+    seed : int
+        The split seed.
+    max_features, min_df : int
+        TF-IDF vocabulary size limit and minimum train-row document frequency.
+    fractions : sequence of 3 floats
+        Train/val/test shares.
+
+    Returns
+    -------
+    PreparedMlc
+        features (N, max_features or fewer) float32 CSR, labels (N, L) uint8; on the full corpus N = 10789 and
+        L = 90.
+
+    Raises
+    ------
+    ReutersError
+        A missing, corrupt or truncated archive, malformed SGML, no ModApte document, or a vocabulary that comes
+        out empty (one line; nothing is written).
+    """
+    start = time.perf_counter()
+    docs = read_reuters_sgml(Path(archive))
+    m = modapte(docs)
+    kept = m.train_docs + m.test_docs
+    if not m.categories or len(kept) < 3:
+        raise ReutersError(
+            f"{archive}: only {len(kept)} ModApte documents with a category that has train and test documents; "
+            f"{_FETCH_FIX}"
+        )
+    labels = np.concatenate([m.labels_train, m.labels_test])
+    texts = [d.text for d in kept]
+    try:
+        split = split_indices(len(kept), seed, dataset, fractions)
+        _, features, vocab = tfidf_features(
+            [texts[i] for i in split["train"]], texts, max_features=max_features, min_df=min_df
+        )
+    except ValueError as exc:  # too few rows for the split, or no term left in the vocabulary
+        problem = " ".join(str(exc).split())
+        raise ReutersError(f"{archive}: cannot featurize the ModApte documents ({problem}); check min_df") from None
+    counts = {
+        "n_documents": len(docs),
+        "n_train_split": m.n_train_split,
+        "n_test_split": m.n_test_split,
+        "n_categories": len(m.categories),
+        "n_train": len(m.train_docs),
+        "n_test": len(m.test_docs),
+        "cardinality": m.cardinality,
+    }
+    extra = {
+        "modapte": counts,
+        "row_order": "ModApte train documents (modapte.n_train rows), then test documents, each in corpus order",
+        "newids": [d.newid for d in kept],
+        "featurizer": {
+            "kind": "tfidf",
+            "fitted_on": "train split rows",
+            "max_features": max_features,
+            "min_df": min_df,
+            "sublinear_tf": True,
+            "stop_words": "english",
+        },
+    }
+    prepared = write_prepared(
+        out_dir, dataset, features, labels, m.categories, vocab, [str(archive)], seed, fractions, split, extra
+    )
+    log.info(
+        "%s: ModApte %d/%d documents, %d categories keep %d + %d = %d; %d TF-IDF terms; split %s; %.1f s",
+        dataset,
+        m.n_train_split,
+        m.n_test_split,
+        len(m.categories),
+        len(m.train_docs),
+        len(m.test_docs),
+        len(kept),
+        len(vocab),
+        ", ".join(f"{k} {v}" for k, v in prepared.info["sizes"].items()),
+        time.perf_counter() - start,
+    )
+    return prepared

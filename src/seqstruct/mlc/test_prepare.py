@@ -99,3 +99,37 @@ def test_prepare_mulan_cli_refuses_a_label_count_that_disagrees_with_the_xml(
     assert main([*args, "--xml", str(tmp_path / "t.xml"), "--dataset", "t", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "t-train.arff" in err[0] and not (tmp_path / "out").exists()
+
+
+def test_write_prepared_takes_the_seeded_split_and_extra_info(tmp_path: Path) -> None:
+    y = np.eye(10, 3, dtype=np.uint8)
+    split = split_indices(10, seed=4, dataset="toy")
+    written = write_prepared(tmp_path / "a", "toy", np.ones((10, 2)), y, list("abc"), list("uv"), [], 4, split=split)
+    assert all(np.array_equal(written.split[k], split[k]) for k in split)
+    back = write_prepared(tmp_path / "b", "toy", np.ones((10, 2)), y, list("abc"), list("uv"), [], 4, extra={"n": 7})
+    assert back.info["n"] == 7 and load_prepared(tmp_path / "b").info["n"] == 7
+    other = split_indices(10, seed=5, dataset="toy")
+    with pytest.raises(ValueError, match="not split_indices"):
+        write_prepared(tmp_path / "c", "toy", np.ones((10, 2)), y, list("abc"), list("uv"), [], 4, split=other)
+    with pytest.raises(ValueError, match="clash"):
+        write_prepared(tmp_path / "c", "toy", np.ones((10, 2)), y, list("abc"), list("uv"), [], 4, extra={"sizes": 1})
+    assert not (tmp_path / "c").exists()
+
+
+def test_cli_arguments_cover_every_format_and_refuse_foreign_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from seqstruct.mlc.formats import ROLES
+    from seqstruct.mlc.prepare import _PART_HELP, FORMAT_OPTIONS
+
+    assert set(FORMAT_OPTIONS) == set(ROLES) and set(_PART_HELP) == {r for roles in ROLES.values() for r in roles}
+    out = ["--dataset", "d", "--out", str(tmp_path / "out")]
+    for args, message in [
+        (["--format", "reuters"], "--format reuters needs --archive"),
+        (["--format", "sider", "--csv", "a.csv", "--min-df", "2"], "--format sider does not take --min-df"),
+        (["--train", "a", "--test", "b", "--xml", "c", "--csv", "d"], "--format mulan does not take --csv"),
+    ]:
+        with pytest.raises(SystemExit) as info:
+            main([*args, *out])
+        assert info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

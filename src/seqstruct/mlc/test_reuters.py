@@ -11,7 +11,15 @@ import pytest
 import scipy.sparse as sp
 
 from seqstruct.common.errors import InputError
-from seqstruct.mlc.reuters import ReutersDoc, ReutersError, modapte, read_reuters_sgml, tfidf_features
+from seqstruct.mlc.prepare import load_prepared, main, split_indices
+from seqstruct.mlc.reuters import (
+    ReutersDoc,
+    ReutersError,
+    modapte,
+    prepare_reuters,
+    read_reuters_sgml,
+    tfidf_features,
+)
 
 MLC_MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR", "/work/shared/data")) / "mlc"
 ARCHIVE = MLC_MIRROR / "reuters21578" / "reuters21578.tar.xz"
@@ -134,14 +142,70 @@ def test_tfidf_fit_on_train_only() -> None:
     assert sp.isspmatrix_csr(x_train) and x_train.dtype == np.float32 and x_test.dtype == np.float32
 
 
-def test_real_modapte() -> None:
+def _doc(newid: int, split: str, topics: list[str], body: str) -> str:
+    d = "".join(f"<D>{t}</D>" for t in topics)
+    return (
+        f'<REUTERS TOPICS="YES" LEWISSPLIT="{split}" CGISPLIT="TRAINING-SET" OLDID="{9000 + newid}" NEWID="{newid}">\n'
+        f"<TOPICS>{d}</TOPICS>\n<TEXT>&#2;\n<TITLE>NEWS {newid}</TITLE><BODY>{body}\n&#3;</BODY></TEXT>\n</REUTERS>\n"
+    )
+
+
+def _word(i: int) -> str:
+    return "qz" + chr(97 + i // 26) + chr(97 + i % 26)  # a made-up word per document, no stop word
+
+
+def test_prepare_reuters_fits_the_vocabulary_on_train_split_rows_only(tmp_path: Path) -> None:
+    docs = [_doc(i + 1, "TRAIN" if i < 14 else "TEST", ["grain", "earn"][: 1 + i % 2], _word(i)) for i in range(20)]
+    docs.append(_doc(21, "TRAIN", ["cocoa"], "cocoa only in train"))  # cocoa has no test document: dropped
+    archive = _tar_xz(tmp_path, {"reuters21578/reut2-000.sgm": "".join(docs).encode("latin-1")})
+    prepared = prepare_reuters(archive, "toy_reuters", tmp_path / "out", seed=0, max_features=100, min_df=1)
+    info = prepared.info
+    assert info["modapte"] == {
+        "n_documents": 21,
+        "n_train_split": 15,
+        "n_test_split": 6,
+        "n_categories": 2,
+        "n_train": 14,
+        "n_test": 6,
+        "cardinality": 1.5,
+    }
+    assert info["label_names"] == ["earn", "grain"] and info["newids"] == list(range(1, 21))
+    assert prepared.features.shape == (20, len(info["feature_names"])) and prepared.labels.shape == (20, 2)
+    split = prepared.split
+    assert [len(split[k]) for k in ("train", "val", "test")] == [16, 2, 2]
+    assert all(np.array_equal(split[k], split_indices(20, 0, "toy_reuters")[k]) for k in split)
+    train_words = {_word(i) for i in split["train"]}
+    held_out = {_word(i) for k in ("val", "test") for i in split[k]}
+    vocab = set(info["feature_names"])
+    assert train_words <= vocab and not held_out & vocab
+    assert vocab - train_words <= {"news", "reuter"} | {str(i + 1) for i in split["train"]}
+    back = load_prepared(tmp_path / "out")
+    assert (back.features != prepared.features).nnz == 0 and back.info["featurizer"]["fitted_on"] == "train split rows"
+
+
+def test_prepare_reuters_refuses_a_truncated_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _tar_xz(tmp_path, {"reuters21578/reut2-000.sgm": SGML.encode() * 50}).read_bytes()
+    cut = tmp_path / "reuters21578.tar.xz"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ReutersError, match="reuters21578.tar.xz: corrupt or truncated archive") as info:
+        prepare_reuters(cut, "r", tmp_path / "out", seed=0)
+    assert "\n" not in str(info.value) and not (tmp_path / "out").exists()
+    args = ["--format", "reuters", "--archive", str(cut), "--dataset", "r", "--out", str(tmp_path / "out")]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1 and err[0].startswith(f"error: {cut}: corrupt or truncated") and not (tmp_path / "out").exists()
+    )
+
+
+@pytest.mark.slow
+def test_real_prepare_reuters(tmp_path: Path) -> None:
     if not ARCHIVE.is_file():
         pytest.skip(f"real Reuters-21578 archive not found at {ARCHIVE} (set SEQSTRUCT_DATA_MIRROR)")
     start = time.perf_counter()
     docs = read_reuters_sgml(ARCHIVE)
     m = modapte(docs)
-    elapsed = time.perf_counter() - start
-    print(f"read + ModApte filter of {ARCHIVE.name}: {elapsed:.2f} s")
+    print(f"read + ModApte filter of {ARCHIVE.name}: {time.perf_counter() - start:.2f} s")
     assert len(docs) == 21578
     assert (m.n_train_split, m.n_test_split) == (9603, 3299)
     assert len(m.categories) == 90 and list(m.categories) == sorted(m.categories)
@@ -149,11 +213,16 @@ def test_real_modapte() -> None:
     assert m.labels_train.shape == (7770, 90) and m.labels_test.shape == (3019, 90)
     assert round(m.cardinality, 3) == 1.235
     assert m.labels_train.sum(axis=0).min() >= 1 and m.labels_test.sum(axis=0).min() >= 1
-    train_texts = [d.text for d in m.train_docs]
-    test_texts = [d.text for d in m.test_docs]
-    x_train, x_test, vocab = tfidf_features(train_texts, test_texts)
-    assert x_train.shape == (7770, len(vocab)) and x_test.shape == (3019, len(vocab)) and len(vocab) == 5000
+    start = time.perf_counter()
+    prepared = prepare_reuters(ARCHIVE, "reuters", tmp_path / "reuters", seed=0)
+    print(f"prepare_reuters: {time.perf_counter() - start:.2f} s")
+    info = prepared.info
+    assert info["modapte"]["n_train"] + info["modapte"]["n_test"] == 10789 and info["modapte"]["n_categories"] == 90
+    assert prepared.features.shape == (10789, 5000) and prepared.labels.shape == (10789, 90)
+    assert info["sizes"] == {"train": 8631, "val": 1079, "test": 1079}
+    texts = [d.text for d in m.train_docs + m.test_docs]
+    assert info["newids"] == [d.newid for d in m.train_docs + m.test_docs]
     token = re.compile(r"(?u)\b\w\w+\b")  # TfidfVectorizer's default token pattern
-    train_words = {w for t in train_texts for w in token.findall(t.lower())}
-    test_only = {w for t in test_texts for w in token.findall(t.lower())} - train_words
-    assert test_only and not test_only & set(vocab)
+    train_words = {w for i in prepared.split["train"] for w in token.findall(texts[i].lower())}
+    held_out = {w for k in ("val", "test") for i in prepared.split[k] for w in token.findall(texts[i].lower())}
+    assert held_out - train_words and not (held_out - train_words) & set(info["feature_names"])

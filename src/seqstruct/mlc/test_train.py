@@ -56,7 +56,7 @@ def test_a_run_records_validation_chosen_threshold_and_test_metrics(
     assert record["val"]["threshold"] == th == record["test"]["threshold"]
     expected = multilabel_metrics(y_te, saved["scores"], th)
     assert record["test"]["mi_f1"] == pytest.approx(expected["mi_f1"], abs=1e-6)
-    assert record["test_at_0.5"]["threshold"] == 0.5
+    assert record["test_at_half"]["threshold"] == 0.5
     assert set(record["provenance"]["inputs"]) == {str(prepared / n) for n in PREPARED_FILES}
     if method in ("br", "mlknn"):  # deterministic: the validation scores can be recomputed
         assert record["val"]["mi_f1"] == pytest.approx(choose_threshold(y_va, _val_scores(method, data), "mi_f1")[1])
@@ -81,3 +81,22 @@ def test_an_unknown_setting_names_the_valid_ones(prepared: Path, tmp_path: Path)
         run("mlknn", prepared, 0, {"hidden": [3]}, tmp_path / "run")
     with pytest.raises(ValueError, match="unknown MLC method 'svm'"):
         run("svm", prepared, 0, {}, tmp_path / "run")
+
+
+def test_check_params_refuses_what_run_would_refuse() -> None:
+    from seqstruct.mlc.train import check_params
+
+    check_params("cgmvae", {"epochs": 2, "lr": 1e-3, "embed": 8, "batch_size": 4})
+    check_params("br", {"c": 0.5})
+    with pytest.raises(ValueError, match="hiden"):
+        check_params("asl", {"hiden": [3]})
+    with pytest.raises(ValueError, match="unknown MLC method"):
+        check_params("svm", {})
+
+
+def test_schema_names_exactly_the_methods_of_the_code() -> None:
+    """The mlc schema's method enum is seqstruct.mlc.train.METHODS (the one list the code has)."""
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[3] / "workflow/schemas/mlc.schema.yaml").read_text())
+    assert schema["$defs"]["method"]["enum"] == list(METHODS)

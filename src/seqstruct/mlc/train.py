@@ -7,10 +7,10 @@ Methods (``METHODS``, slug -> table name): ``br`` (binary relevance) and ``mlknn
 
 The threshold: one per run, the value of ``THRESHOLDS`` that maximises ``threshold_metric`` (default micro-F1)
 on validation (``choose_threshold``); every thresholded test metric uses it. Test metrics at 0.5 are recorded
-too (``test_at_0.5``).
+too (``test_at_half``).
 
 Record (``metrics.json``): ``method``, ``slug``, ``dataset``, ``seed``, ``val`` and ``test`` (metric -> value at
-the chosen threshold), ``test_at_0.5``, ``threshold``, ``params``, ``config``, timings and, for the deep
+the chosen threshold), ``test_at_half``, ``threshold``, ``params``, ``config``, timings and, for the deep
 methods, ``best_epoch``, ``epochs_run`` and the training ``history``. Artifacts: ``scores.npz`` (the test
 scores (N_test, L) float32 and the test row indices).
 
@@ -79,6 +79,19 @@ def dense(x: Any) -> np.ndarray:
     return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float32)
 
 
+def param_classes(method: str) -> tuple[type, ...]:
+    """The classes whose fields make up ``method``'s settings (``split_params`` order)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown MLC method {method!r}; known: {sorted(METHODS)}")
+    return (TrainConfig, DEEP[method][0], MlcParams) if method in DEEP else (MlcParams, SHALLOW[method])
+
+
+def check_params(method: str, params: dict[str, Any]) -> None:
+    """Raise ``ValueError`` (naming the valid keys) if ``params`` holds a setting ``method`` does not have, or a
+    value its config class refuses; the workflow calls it on every configured setting before anything runs."""
+    split_params(params, *param_classes(method))
+
+
 def _fit_deep(
     method: str,
     params: dict[str, Any],
@@ -87,8 +100,8 @@ def _fit_deep(
     seed: int,
     ckpt_dir: str | Path | None,
 ) -> tuple[Scores, dict[str, Any], MlcParams]:
-    cfg_cls, build = DEEP[method]
-    train_cfg, model_cfg, p = split_params(params, TrainConfig, cfg_cls, MlcParams)
+    build = DEEP[method][1]
+    train_cfg, model_cfg, p = split_params(params, *param_classes(method))
     device = pick_device()
     x_tr, y_tr = data.part("train")
     x_va, y_va = data.part("val")
@@ -150,8 +163,7 @@ def run(
     ``params`` holds fields of ``TrainConfig``, the model's config and ``MlcParams`` (unknown keys raise).
     With ``evaluate_test=False`` (grid search) only validation is scored.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown MLC method {method!r}; known: {sorted(METHODS)}")
+    param_classes(method)  # an unknown method raises here
     torch.set_num_threads(max(1, threads))
     seed_everything(seed)
     t0, started = time.perf_counter(), utc_now()
@@ -161,7 +173,7 @@ def run(
     if method in DEEP:
         predict, extra, p = _fit_deep(method, params, data, data_dir, seed, ckpt_dir)
     else:
-        p, estimator = split_params(params, MlcParams, SHALLOW[method])
+        p, estimator = split_params(params, *param_classes(method))
         predict = estimator.fit(*data.part("train")).predict_proba
         extra = {"device": "cpu", "config": {"run": asdict(p), "model": init_settings(estimator)}}
     x_va, y_va = data.part("val")
@@ -173,7 +185,7 @@ def run(
         x_te, y_te = data.part("test")
         s_te = predict(x_te)
         result["test"] = multilabel_metrics(y_te, s_te, threshold)
-        result["test_at_0.5"] = multilabel_metrics(y_te, s_te, 0.5)
+        result["test_at_half"] = multilabel_metrics(y_te, s_te, 0.5)
         idx = data.split["test"]
         artifacts["scores.npz"] = lambda tmp: np.savez_compressed(tmp, scores=s_te.astype(np.float32), rows=idx)
         log.info(

@@ -1,0 +1,126 @@
+"""The MLC part of the workflow: what the config plans, the smoke run's tables, a data set added by config alone,
+and one-line errors for bad MLC config."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, SMOKE, snakemake
+
+from seqstruct.common.config import merge_configs
+from seqstruct.mlc.synthetic import SyntheticMlc, write_synthetic_mulan
+from seqstruct.mlc.train import DETERMINISTIC, METHODS
+
+
+def _planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
+    res = snakemake(workdir, *targets, "-n", "--cores", "2", "--quiet", "rules", *args)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = (line.split() for line in res.stdout.splitlines())
+    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
+
+
+def _expected(config: dict) -> dict[str, int]:
+    """One selection per (method, data set), one run per seed (first seed only for BR/MLKNN), one prepared
+    folder per data set that runs, Tables 2.8-2.10 + extras, Table 2.11."""
+    mlc, seeds = config["mlc"], config["seeds"]
+    methods = {m for ms in mlc["tables"].values() for m in ms}
+    used = set(mlc["table_datasets"]) | set(mlc["extra_datasets"])
+    pairs = len(methods) * len(used)  # a data set in both lists shares its runs
+    per_set = sum(len(seeds[:1] if m in DETERMINISTIC else seeds) for m in methods)
+    return {
+        "prepare_mlc": len(used),
+        "select_mlc": pairs,
+        "train_mlc": per_set * len(used),
+        "mlc_table": len(mlc["tables"]) + (1 if mlc["extra_datasets"] else 0),
+        "mlc_statistics": 1,
+    }
+
+
+@pytest.mark.parametrize("smoke", [False, True], ids=["default", "smoke"])
+def test_dry_run_plans_what_the_config_asks_for(workdir: Path, smoke: bool) -> None:
+    counts = _planned(workdir, *(["--configfile", SMOKE] if smoke else []))
+    config = merge_configs(ROOT / "config/config.yaml", *([ROOT / SMOKE] if smoke else []))
+    expected = _expected(config)
+    assert {k: counts.get(k, 0) for k in expected} == expected
+    assert counts.get("synthesize_mlc", 0) == (1 if smoke else 0)
+
+
+def test_bad_mlc_config_is_one_clear_error(workdir: Path) -> None:
+    res = snakemake(workdir, "-n", "--cores", "1", "--config", "mlc={table_datasets: [yeest]}")
+    assert res.returncode != 0
+    assert "config mlc: data set 'yeest'" in res.stdout + res.stderr
+    res = snakemake(workdir, "-n", "--cores", "1", "--config", "mlc={methods: {cgmvae: {embedd: 8}}}")
+    assert res.returncode != 0
+    out = res.stdout + res.stderr
+    assert "config mlc: settings of cgmvae" in out and "'embedd'" in out and "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_smoke_run_makes_every_mlc_table(smoke_run: Path) -> None:
+    names = list(METHODS.values())
+    for table, metrics in {
+        "table2_8": ["ex_f1", "mi_f1"],
+        "table2_9": ["ma_f1", "ha"],
+        "table2_10": ["p_at_1"],
+        "mlc_extras": ["ex_f1", "mi_f1", "ma_f1", "ha", "p_at_1"],
+    }.items():
+        df = pd.read_csv(smoke_run / f"results/tables/{table}.csv")
+        assert list(df.columns) == [
+            "dataset",
+            "method",
+            *[f"{m}_{s}" for m in metrics for s in ("mean", "std")],
+            "n_seeds",
+        ]
+        assert list(df["method"]) == names and set(df["dataset"]) == {"toy"}
+        assert df[[f"{m}_mean" for m in metrics]].notna().all().all()
+        meta = json.loads((smoke_run / f"results/tables/{table}.meta.json").read_text())
+        assert meta["scale"] == "smoke" and meta["split_seed"] == 0 and meta["thesis"]["panel_keys"] == ["dataset"]
+        assert "cgmvae toy" in meta["selected"] and meta["source"] == "synthetic"
+    report = (smoke_run / "results/reports/table2_8.md").read_text()
+    assert "thesis bookmarks: not available" in report and "thesis eBird: not available" in report
+    stats = pd.read_csv(smoke_run / "results/tables/table2_11.csv")
+    assert stats.loc[0, "n_samples_mean"] == 160  # the synthetic train + test rows
+    prepared = json.loads((smoke_run / "results/data/mlc/toy/info.json").read_text())
+    assert prepared["sparse"] and sum(prepared["sizes"].values()) == 160
+
+
+@pytest.mark.slow
+def test_a_mulan_data_set_is_added_by_config_alone(workdir: Path) -> None:
+    """An ARFF + XML pair, a registry entry for it and its name in the config: no code, and it runs."""
+    raw = workdir / "resources/raw/mulan_newset"
+    files = write_synthetic_mulan(raw, "newset", SyntheticMlc(n_train=60, n_test=20, n_features=6, n_labels=4))
+    entries = "".join(
+        f"      - name: {p.name}\n        url: https://example.org/newset/{p.name}\n"
+        f"        size: {p.stat().st_size}\n        sha256: {hashlib.sha256(p.read_bytes()).hexdigest()}\n"
+        f"        mirror: mlc/newset/{p.name}\n"
+        for p in files.values()
+    )
+    registry = workdir / "config/datasets.yaml"
+    registry.write_text(
+        registry.read_text() + "  mulan_newset:\n    title: N\n    license: L\n    citation: C\n    files:\n" + entries
+    )
+    extra = workdir / "newset.yaml"
+    extra.write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [0],
+                "mlc": {
+                    "datasets": {"newset": {"registry": "mulan_newset", "format": "mulan"}},
+                    "table_datasets": [],
+                    "extra_datasets": ["newset"],
+                    "tables": {"table2_8": ["br"], "table2_9": ["br"], "table2_10": ["br"]},
+                },
+            }
+        )
+    )
+    res = snakemake(workdir, "results/tables/mlc_extras.csv", "--cores", "2", "--configfile", str(extra))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    table = pd.read_csv(workdir / "results/tables/mlc_extras.csv")
+    assert list(table["dataset"]) == ["newset"] and list(table["method"]) == ["BR"]
+    meta = json.loads((workdir / "results/tables/mlc_extras.meta.json").read_text())
+    assert set(meta["datasets"]["mulan_newset"]) == {p.name for p in files.values()}

@@ -1,0 +1,54 @@
+"""Snakemake adapter: per-run MLC metrics -> a thesis table (2.8, 2.9, 2.10) or the extras table, its meta.json
+and the markdown report beside the thesis (seqstruct.mlc.report)."""
+
+from typing import TYPE_CHECKING
+
+from seqstruct.common.io import read_json
+from seqstruct.common.logs import setup_logging
+from seqstruct.common.tables import table_meta, write_table
+from seqstruct.data.registry import load_registry
+from seqstruct.mlc.report import TABLE_METRICS, comparison_spec, read_runs, unavailable_reasons, write_report
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+setup_logging(snakemake.log[0])
+mlc = snakemake.params.mlc
+table = snakemake.wildcards.table
+methods = list(snakemake.params.methods)
+selections = [read_json(p) for p in snakemake.input.selections]
+runs = read_runs(snakemake.input.metrics)
+real = mlc["source"] == "real"
+stand_ins = {d: e["stand_in_for"] for d, e in mlc["datasets"].items() if e.get("stand_in_for")}
+write_table(
+    snakemake.input.metrics,
+    snakemake.output.table,
+    keys=["dataset", "method"],
+    metrics=list(TABLE_METRICS[table]),
+    decimals=3,  # the thesis prints the MLC tables with 3 decimals
+    meta=table_meta(
+        scale=snakemake.params.scale,
+        source=mlc["source"],
+        raw=snakemake.input.raw,
+        methods={m: mlc["methods"].get(m, {}) for m in methods},
+        grids={m: mlc["grids"].get(m, {}) for m in methods},
+        overrides=mlc["overrides"],
+        selections=selections,
+        selection_label=("method", "dataset"),
+        split_seed=mlc["split_seed"],
+        grid_metric=mlc["grid_metric"],
+        threshold_metric=sorted({r["config"]["run"]["threshold_metric"] for r in runs}),
+        stand_ins=stand_ins,
+        thesis=comparison_spec(table).to_json(),
+        registry=snakemake.params.registry if real else None,
+    ),
+)
+write_report(
+    snakemake.output.table,
+    snakemake.input.thesis or None,
+    snakemake.output.report,
+    runs=runs,
+    selections=selections,
+    unavailable=unavailable_reasons(mlc["unavailable"], load_registry(snakemake.params.registry)),
+    stand_ins=stand_ins,
+)
