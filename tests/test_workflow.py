@@ -14,6 +14,7 @@ from conftest import ROOT, SMOKE, mirror_dir, snakemake
 
 from seqstruct.common.config import merge_configs
 from seqstruct.crop.train import DETERMINISTIC, METHODS
+from seqstruct.mlc.formats import roles
 
 THESIS_METHODS = METHODS.values()
 
@@ -62,11 +63,13 @@ def test_default_dry_run_plans_what_the_config_asks_for(workdir: Path) -> None:
     expected = _expected_crop_jobs(config)
     assert {k: counts.get(k, 0) for k in expected} == expected
     assert counts["scoreboard"] == 1 and counts["all"] == 1
-    files = {
-        f["name"]
-        for d in config["crop"]["datasets"]
-        for f in yaml.safe_load((ROOT / "config/datasets.yaml").read_text())["datasets"][d]["files"]
-    }
+    registry = yaml.safe_load((ROOT / "config/datasets.yaml").read_text())["datasets"]
+    files = {(d, f["name"]) for d in config["crop"]["datasets"] for f in registry[d]["files"]}
+    mlc = config["mlc"]
+    for name in {*mlc["table_datasets"], *mlc["extra_datasets"]}:  # the files each MLC format reads
+        entry = mlc["datasets"][name]
+        names = [f["name"] for f in registry[entry["registry"]]["files"]]
+        files |= {(entry["registry"], n) for n in roles(entry["format"], names, name).values()}
     assert counts["fetch_raw"] == len(files)
 
 

@@ -76,7 +76,7 @@ rule select_mlc:
         gpu=gpu_unless(MLC_DETERMINISTIC),
     params:
         base=lambda wc: mlc_settings(wc.method, wc.dataset),
-        grid=lambda wc: MLC["grids"].get(wc.method, {}),
+        grid=lambda wc: mlc_grid(wc.method, wc.dataset),
         metric=MLC["grid_metric"],
         seed=config["seeds"][0],
     script:

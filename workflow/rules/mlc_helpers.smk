@@ -23,10 +23,10 @@ def mlc_fail(message):
     raise WorkflowError(f"config mlc: {message}")
 
 
-for _name in [*MLC_USED, *MLC["overrides"]]:  # parse time: one line naming the key
+for _name in [*MLC_USED, *MLC["overrides"], *MLC["dataset_grids"]]:  # parse time: one line naming the key
     if _name not in MLC["datasets"]:
         mlc_fail(
-            f"data set {_name!r} (table_datasets / extra_datasets / overrides) is not in mlc.datasets "
+            f"data set {_name!r} (table_datasets / extra_datasets / overrides / dataset_grids) is not in mlc.datasets "
             f"{sorted(MLC['datasets'])}"
         )
 
@@ -44,19 +44,25 @@ def mlc_settings(method, dataset):
     }
 
 
-for (
-    _m
-) in (
-    MLC_METHODS
-):  # parse time: a misspelt setting fails the dry run, naming the valid ones
-    for _d in MLC_USED:
-        for _point in [{}] + [{k: v[0]} for k, v in MLC["grids"].get(_m, {}).items()]:
-            try:
-                mlc_check_params(_m, {**mlc_settings(_m, _d), **_point})
-            except (ValueError, TypeError) as err:
-                mlc_fail(
-                    f"settings of {_m} on {_d} (mlc.methods / overrides / grids): {err}"
-                )
+def mlc_grid(method, dataset):
+    """The validation grid of `method` on `dataset`: mlc.dataset_grids.<dataset>.<method>, else mlc.grids."""
+    own = MLC["dataset_grids"].get(dataset, {})
+    return own[method] if method in own else MLC["grids"].get(method, {})
+
+
+def mlc_check_settings():
+    """Parse time: a misspelt or refused setting fails the dry run with one line naming the valid ones."""
+    for method in MLC_METHODS:
+        for dataset in MLC_USED:
+            grid = mlc_grid(method, dataset)
+            for point in [{}] + [{k: v[0]} for k, v in grid.items()]:
+                try:
+                    mlc_check_params(method, {**mlc_settings(method, dataset), **point})
+                except (ValueError, TypeError) as err:
+                    mlc_fail(f"settings of {method} on {dataset} (methods / overrides / grids): {err}")
+
+
+mlc_check_settings()
 
 
 def mlc_files(dataset):

@@ -33,6 +33,7 @@ write_table(
         methods={m: mlc["methods"].get(m, {}) for m in methods},
         grids={m: mlc["grids"].get(m, {}) for m in methods},
         overrides=mlc["overrides"],
+        dataset_grids=mlc["dataset_grids"],
         selections=selections,
         selection_label=("method", "dataset"),
         split_seed=mlc["split_seed"],

@@ -35,3 +35,28 @@ def fit_on_synthetic(
 
     trainer = Trainer(model, TrainConfig(epochs=epochs, lr=2e-3, scheduler="none"), torch.device("cpu"), maximize=True)
     return trainer.fit(batches, lambda m, b: m.loss(*b), validate), y[400:]
+
+
+def fit_separable(
+    make_model: Callable[[int, int], torch.nn.Module], steps: int = 300, lr: float = 1e-2
+) -> tuple[float, float]:
+    """Train ``make_model(7, 5)`` full-batch with Adam for ``steps`` steps on 64 rows whose 5 labels are linearly
+    separable (``y = [x W > 0]``); returns the training micro-F1 of ``σ(model(x)) >= 0.5`` (eval mode) and that of
+    predicting every label (the chance level to beat).
+    """
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 7, generator=g)
+    y = (x @ torch.randn(7, 5, generator=g) > 0).float()
+    torch.manual_seed(0)
+    model = make_model(7, 5)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        opt.zero_grad()
+        model.loss(x, y)["loss"].backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        scores = torch.sigmoid(model(x)).numpy()
+    every_label = multilabel_metrics(y.numpy(), np.ones(y.shape))["mi_f1"]
+    return multilabel_metrics(y.numpy(), scores)["mi_f1"], every_label

@@ -54,3 +54,13 @@ def test_learns_the_synthetic_labels_with_the_shared_trainer() -> None:
     fit, y_val = fit_on_synthetic(lambda f, n: MPVAE(f, n, cfg), lambda m, x: m(x))
     every_label = multilabel_metrics(y_val, np.ones(y_val.shape))["mi_f1"]  # predicting every label: about 0.4
     assert fit.best_score > every_label + 0.1 and {"train_nll", "train_rank", "train_kl"} <= set(fit.history[-1])
+
+
+def test_factorised_ranking_loss_equals_the_pair_sum() -> None:
+    g = torch.Generator().manual_seed(0)
+    y = (torch.rand(6, 9, generator=g) < 0.4).float()
+    y[0] = 0  # no positive: no pairs
+    p = torch.rand(6, 9, generator=g)
+    pairs = (y[:, :, None] > 0) & (y[:, None, :] <= 0)
+    per_sample = (torch.exp(-5 * (p[:, :, None] - p[:, None, :])) * pairs).sum((1, 2)) / pairs.sum((1, 2)).clamp(min=1)
+    assert torch.allclose(ranking_loss(y, p), per_sample.mean(), rtol=1e-5)

@@ -11,13 +11,16 @@ import pytest
 from seqstruct.common.metrics import choose_threshold, multilabel_metrics
 from seqstruct.mlc.prepare import PREPARED_FILES, load_prepared, prepare_mulan
 from seqstruct.mlc.synthetic import SyntheticMlc, write_synthetic_mulan
-from seqstruct.mlc.train import METHODS, run
+from seqstruct.mlc.train import DETERMINISTIC, METHODS, SHALLOW, run
 
 SMALL_DEEP = {"epochs": 3, "lr": 2e-3, "scheduler": "none", "batch_size": 64}
 PARAMS = {
     "br": {},
     "asl": {**SMALL_DEEP, "hidden": [32]},
     "mlknn": {"k": 5},
+    "haram": {},
+    "c2ae": {**SMALL_DEEP, "encoder": [32], "label_encoder": [32], "decoder": [32]},
+    "lamp": {**SMALL_DEEP, "d_model": 16, "heads": 1, "layers": 1, "encoder": [32]},
     "mpvae": {
         **SMALL_DEEP,
         "latent": 8,
@@ -58,7 +61,7 @@ def test_a_run_records_validation_chosen_threshold_and_test_metrics(
     assert record["test"]["mi_f1"] == pytest.approx(expected["mi_f1"], abs=1e-6)
     assert record["test_at_half"]["threshold"] == 0.5
     assert set(record["provenance"]["inputs"]) == {str(prepared / n) for n in PREPARED_FILES}
-    if method in ("br", "mlknn"):  # deterministic: the validation scores can be recomputed
+    if method in DETERMINISTIC:  # the validation scores can be recomputed
         assert record["val"]["mi_f1"] == pytest.approx(choose_threshold(y_va, _val_scores(method, data), "mi_f1")[1])
     else:
         assert record["epochs_run"] == 3 and 1 <= record["best_epoch"] <= 3
@@ -67,10 +70,7 @@ def test_a_run_records_validation_chosen_threshold_and_test_metrics(
 
 
 def _val_scores(method: str, data) -> np.ndarray:
-    from seqstruct.mlc.binary_relevance import BinaryRelevance
-    from seqstruct.mlc.mlknn import MLkNN
-
-    model = BinaryRelevance() if method == "br" else MLkNN(k=5)
+    model = SHALLOW[method](**PARAMS[method])
     return model.fit(*data.part("train")).predict_proba(data.part("val")[0])
 
 

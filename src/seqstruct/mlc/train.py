@@ -1,9 +1,10 @@
 """One MLC training run: fit a method on the training split of a prepared data set, choose the decision threshold
 on validation, score validation and test, write the run record (``seqstruct.common.runs.write_run``).
 
-Methods (``METHODS``, slug -> table name): ``br`` (binary relevance) and ``mlknn`` are deterministic; ``asl``,
-``mpvae`` and ``cgmvae`` train with the shared trainer, selecting the epoch on the validation score ``select_metric``
-(macro-F1 at its best validation threshold, as the authors' code) and never looking at test.
+Methods (``METHODS``, slug -> table name, in the thesis' table order): ``br`` (binary relevance), ``mlknn`` and
+``haram`` are deterministic; ``c2ae``, ``lamp``, ``mpvae``, ``asl`` and ``cgmvae`` train with the shared trainer,
+selecting the epoch on the validation score ``select_metric`` (macro-F1 at its best validation threshold, as the
+authors' code) and never looking at test. SLEEC and RBCC (thesis rows) are not implemented.
 
 The threshold: one per run, the value of ``THRESHOLDS`` that maximises ``threshold_metric`` (default micro-F1)
 on validation (``choose_threshold``); every thresholded test metric uses it. Test metrics at 0.5 are recorded
@@ -39,7 +40,10 @@ from seqstruct.common.seeding import generator, seed_everything
 from seqstruct.common.trainer import TrainConfig, Trainer
 from seqstruct.mlc.asl import ASLConfig, ASLNet
 from seqstruct.mlc.binary_relevance import BinaryRelevance
+from seqstruct.mlc.c2ae import C2AE, C2AEConfig
 from seqstruct.mlc.cgmvae import CGMVAE, CGMVAEConfig
+from seqstruct.mlc.lamp import LaMP, LaMPConfig
+from seqstruct.mlc.mlaram import HARAM
 from seqstruct.mlc.mlknn import MLkNN
 from seqstruct.mlc.mpvae import MPVAE, MPVAEConfig
 from seqstruct.mlc.prepare import PreparedMlc, load_prepared, prepared_files
@@ -47,15 +51,26 @@ from seqstruct.mlc.prepare import PreparedMlc, load_prepared, prepared_files
 log = logging.getLogger(__name__)
 
 #: slug -> the name in the thesis tables
-METHODS = {"br": "BR", "mlknn": "MLKNN", "asl": "ASL", "mpvae": "MPVAE", "cgmvae": "C-GMVAE"}
+METHODS = {
+    "br": "BR",
+    "mlknn": "MLKNN",
+    "haram": "HARAM",
+    "c2ae": "C2AE",
+    "lamp": "LaMP",
+    "mpvae": "MPVAE",
+    "asl": "ASL",
+    "cgmvae": "C-GMVAE",
+}
 #: the methods without randomness (one seed): their estimator, built from its own fields (``c``, ``max_iter``;
 #: ``k``, ``s``)
-SHALLOW: dict[str, type] = {"br": BinaryRelevance, "mlknn": MLkNN}
+SHALLOW: dict[str, type] = {"br": BinaryRelevance, "mlknn": MLkNN, "haram": HARAM}
 DETERMINISTIC = frozenset(SHALLOW)
 #: the deep models: their config class and constructor
 DEEP: dict[str, tuple[type, Callable[..., torch.nn.Module]]] = {
-    "asl": (ASLConfig, ASLNet),
+    "c2ae": (C2AEConfig, C2AE),
     "mpvae": (MPVAEConfig, MPVAE),
+    "asl": (ASLConfig, ASLNet),
+    "lamp": (LaMPConfig, LaMP),
     "cgmvae": (CGMVAEConfig, CGMVAE),
 }
 
