@@ -25,19 +25,29 @@ def _planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[s
 
 
 def _expected(config: dict) -> dict[str, int]:
-    """One selection per (method, data set), one run per seed (first seed only for BR/MLKNN), one prepared
-    folder per data set that runs, Tables 2.8-2.10 + extras, Table 2.11."""
+    """One selection per (method, data set) any run needs, one run per (run, data set, seed) (first seed only for
+    BR/MLKNN/HARAM), one prepared folder per data set, one table per table, Table 2.11, the two figures."""
     mlc, seeds = config["mlc"], config["seeds"]
-    methods = {m for ms in mlc["tables"].values() for m in ms}
-    used = set(mlc["table_datasets"]) | set(mlc["extra_datasets"])
-    pairs = len(methods) * len(used)  # a data set in both lists shares its runs
-    per_set = sum(len(seeds[:1] if m in DETERMINISTIC else seeds) for m in methods)
+    variants = dict(mlc["variants"])
+    fr = mlc["fractions"]
+    for m in fr["methods"]:
+        variants.update({f"{m}_p{p}": {"method": m} for p in fr["percents"] if p < 100})
+    base = {**{m: m for m in METHODS}, **{v: d["method"] for v, d in variants.items()}}
+    methods = [m for ms in mlc["tables"].values() for m in ms]
+    pairs = {(m, d) for m in methods for d in [*mlc["table_datasets"], *mlc["extra_datasets"]]}
+    pairs |= {(run, d) for rows in mlc["ablations"].values() for run in rows.values() for d in mlc["ablation_datasets"]}
+    pairs |= {
+        (m if p == 100 else f"{m}_p{p}", d) for m in fr["methods"] for p in fr["percents"] for d in fr["datasets"]
+    }
+    figure_sets = mlc["embedding_figure"]["datasets"]
     return {
-        "prepare_mlc": len(used),
-        "select_mlc": pairs,
-        "train_mlc": per_set * len(used),
-        "mlc_table": len(mlc["tables"]) + (1 if mlc["extra_datasets"] else 0),
+        "prepare_mlc": len({d for _, d in pairs} | set(figure_sets)),
+        "select_mlc": len({(base[r], d) for r, d in pairs} | {("cgmvae", d) for d in figure_sets}),
+        "train_mlc": sum(len(seeds[:1] if base[r] in DETERMINISTIC else seeds) for r, _ in pairs),
+        "mlc_table": len(mlc["tables"]) + (1 if mlc["extra_datasets"] else 0) + len(mlc["ablations"]),
         "mlc_statistics": 1,
+        "mlc_fraction_figure": 1 if fr["methods"] else 0,
+        "mlc_embedding_figure": len(figure_sets),
     }
 
 

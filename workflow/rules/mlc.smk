@@ -11,6 +11,7 @@ localrules:
     synthesize_mlc,
     mlc_table,
     mlc_statistics,
+    mlc_fraction_figure,
 
 
 rule synthesize_mlc:
@@ -86,23 +87,25 @@ rule select_mlc:
 rule train_mlc:
     input:
         data=lambda wc: mlc_prepared(wc.dataset),
-        selection="results/models/mlc/{method}/{dataset}/selection.json",
+        selection=lambda wc: f"results/models/mlc/{mlc_base(wc.run)}/{wc.dataset}/selection.json",
     output:
-        metrics="results/models/mlc/{method}/{dataset}/seed{seed}/metrics.json",
-        scores="results/models/mlc/{method}/{dataset}/seed{seed}/scores.npz",
+        metrics="results/models/mlc/{run}/{dataset}/seed{seed}/metrics.json",
+        scores="results/models/mlc/{run}/{dataset}/seed{seed}/scores.npz",
     log:
-        "logs/train_mlc/{method}/{dataset}/seed{seed}.log",
+        "logs/train_mlc/{run}/{dataset}/seed{seed}.log",
     benchmark:
-        "benchmarks/train_mlc/{method}/{dataset}/seed{seed}.tsv"
+        "benchmarks/train_mlc/{run}/{dataset}/seed{seed}.tsv"
     wildcard_constraints:
         **MLC_WILDCARDS,
     conda:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=gpu_unless(MLC_DETERMINISTIC),
+        gpu=lambda wc: 0 if mlc_base(wc.run) in MLC_DETERMINISTIC else 1,
     params:
-        ckpt="results/ckpt/mlc/{method}/{dataset}/seed{seed}",
+        method=lambda wc: mlc_base(wc.run),
+        variant=lambda wc: mlc_variant_params(wc.run),
+        ckpt="results/ckpt/mlc/{run}/{dataset}/seed{seed}",
     script:
         "../scripts/train_mlc.py"
 
@@ -139,7 +142,8 @@ rule mlc_table:
     params:
         scale=config["scale"],
         mlc=MLC,
-        methods=lambda wc: mlc_table_methods(wc.table),
+        names=mlc_table_names,
+        rows=lambda wc: mlc_table_rows(wc.table),
         registry=config["registry"],
     script:
         "../scripts/mlc_table.py"
@@ -177,3 +181,59 @@ rule mlc_statistics:
         registry=config["registry"],
     script:
         "../scripts/mlc_statistics.py"
+
+
+rule mlc_fraction_figure:
+    input:
+        metrics=mlc_fraction_metrics,
+    output:
+        figure=report(
+            "results/figures/figure2_20.png",
+            caption="../report/mlc_fractions.rst",
+            category="Figures",
+        ),
+        table=report(
+            "results/tables/mlc_fractions.csv",
+            caption="../report/mlc_fractions.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/mlc_fraction_figure/figure2_20.log",
+    benchmark:
+        "benchmarks/mlc_fraction_figure/figure2_20.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        reference=lookup(dpath="mlc/fractions/reference", within=config),
+    script:
+        "../scripts/mlc_fraction_figure.py"
+
+
+rule mlc_embedding_figure:
+    input:
+        data=lambda wc: mlc_prepared(wc.dataset),
+        selection="results/models/mlc/cgmvae/{dataset}/selection.json",
+    output:
+        figure=report(
+            "results/figures/figure2_19_{dataset}.png",
+            caption="../report/mlc_embeddings.rst",
+            category="Figures",
+        ),
+        embeddings="results/models/mlc_figure2_19/{dataset}/label_embeddings.npy",
+        metrics="results/models/mlc_figure2_19/{dataset}/metrics.json",
+    log:
+        "logs/mlc_embedding_figure/{dataset}.log",
+    benchmark:
+        "benchmarks/mlc_embedding_figure/{dataset}.tsv"
+    wildcard_constraints:
+        **MLC_WILDCARDS,
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        seed=config["seeds"][0],
+        max_labels=lookup(dpath="mlc/embedding_figure/max_labels", within=config),
+    script:
+        "../scripts/mlc_embedding_figure.py"

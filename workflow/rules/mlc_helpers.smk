@@ -6,13 +6,36 @@ from seqstruct.mlc.train import METHODS as MLC_METHODS
 from seqstruct.mlc.train import check_params as mlc_check_params
 
 MLC = config["mlc"]
+#: the ablation runs: a variant is a method with settings merged over the method's validation-chosen ones;
+#: Figure 2.20's data fractions are variants <method>_p<percent> of their own
+MLC_VARIANTS = {
+    **{
+        f"{m}_p{pct}": {"method": m, "params": {"train_fraction": pct / 100}}
+        for m in MLC["fractions"]["methods"]
+        for pct in MLC["fractions"]["percents"]
+        if pct < 100
+    },
+    **MLC["variants"],
+}
 #: the data sets that run (names of the catalogue mlc.datasets)
-MLC_USED = list(dict.fromkeys([*MLC["table_datasets"], *MLC["extra_datasets"]]))
-#: the tables made from the MLC runs of `table_datasets`; mlc_extras holds the same methods on the other data sets
-MLC_RUN_TABLES = [*MLC["tables"], "mlc_extras"]
+MLC_USED = list(
+    dict.fromkeys(
+        [
+            *MLC["table_datasets"],
+            *MLC["extra_datasets"],
+            *(MLC["ablation_datasets"] if MLC["ablations"] else []),
+            *(MLC["fractions"]["datasets"] if MLC["fractions"]["methods"] else []),
+            *MLC["embedding_figure"]["datasets"],
+        ]
+    )
+)
+#: the tables made from the MLC runs: Tables 2.8-2.10 of `table_datasets`, mlc_extras with the same methods on
+#: `extra_datasets`, and the ablation Tables 2.12-2.14 on `ablation_datasets`
+MLC_RUN_TABLES = [*MLC["tables"], "mlc_extras", *MLC["ablations"]]
 #: every mlc rule's wildcards (the table names are explicit, so no other domain's table rule collides)
 MLC_WILDCARDS = {
     "method": "|".join(sorted(MLC_METHODS)),
+    "run": "|".join(sorted([*MLC_METHODS, *MLC_VARIANTS])),
     "dataset": "|".join(sorted(MLC_USED)) or "^$",
     "seed": r"\d+",
     "table": "|".join(MLC_RUN_TABLES),
@@ -23,7 +46,11 @@ def mlc_fail(message):
     raise WorkflowError(f"config mlc: {message}")
 
 
-for _name in [*MLC_USED, *MLC["overrides"], *MLC["dataset_grids"]]:  # parse time: one line naming the key
+for _name in [
+    *MLC_USED,
+    *MLC["overrides"],
+    *MLC["dataset_grids"],
+]:  # parse time: one line naming the key
     if _name not in MLC["datasets"]:
         mlc_fail(
             f"data set {_name!r} (table_datasets / extra_datasets / overrides / dataset_grids) is not in mlc.datasets "
@@ -52,14 +79,40 @@ def mlc_grid(method, dataset):
 
 def mlc_check_settings():
     """Parse time: a misspelt or refused setting fails the dry run with one line naming the valid ones."""
-    for method in MLC_METHODS:
+    for name, v in MLC_VARIANTS.items():
+        if v["method"] not in MLC_METHODS:
+            mlc_fail(
+                f"variant {name!r} names method {v['method']!r}; known: {sorted(MLC_METHODS)}"
+            )
+    for run in [*MLC_METHODS, *MLC_VARIANTS]:
+        method, extra = mlc_base(run), mlc_variant_params(run)
         for dataset in MLC_USED:
             grid = mlc_grid(method, dataset)
             for point in [{}] + [{k: v[0]} for k, v in grid.items()]:
                 try:
-                    mlc_check_params(method, {**mlc_settings(method, dataset), **point})
+                    mlc_check_params(
+                        method, {**mlc_settings(method, dataset), **point, **extra}
+                    )
                 except (ValueError, TypeError) as err:
-                    mlc_fail(f"settings of {method} on {dataset} (methods / overrides / grids): {err}")
+                    mlc_fail(
+                        f"settings of {run} on {dataset} (methods / overrides / grids / variants): {err}"
+                    )
+    for table, rows in MLC["ablations"].items():
+        for row, run in rows.items():
+            if run not in MLC_METHODS and run not in MLC_VARIANTS:
+                mlc_fail(
+                    f"ablations.{table}.{row}: {run!r} is neither a method nor a variant"
+                )
+
+
+def mlc_base(run):
+    """The method of a run name (a method, or a variant of one)."""
+    return MLC_VARIANTS[run]["method"] if run in MLC_VARIANTS else run
+
+
+def mlc_variant_params(run):
+    """A variant's settings on top of its method's chosen ones ({} for a method)."""
+    return dict(MLC_VARIANTS[run].get("params", {})) if run in MLC_VARIANTS else {}
 
 
 mlc_check_settings()
@@ -140,36 +193,68 @@ def mlc_prepared(dataset):
 
 
 def mlc_table_datasets(table):
-    """The data sets of a run table: table_datasets for the thesis tables, the others for mlc_extras."""
+    """The data sets of a run table."""
+    if table in MLC["ablations"]:
+        return list(MLC["ablation_datasets"])
     return list(MLC["extra_datasets" if table == "mlc_extras" else "table_datasets"])
 
 
-def mlc_table_methods(table):
-    """The methods of a run table (mlc_extras: every method of the thesis tables)."""
-    return mlc_methods() if table == "mlc_extras" else MLC["tables"][table]
+def mlc_table_rows(table):
+    """Row name -> run (a method or a variant) of a run table, in table order."""
+    if table in MLC["ablations"]:
+        return dict(MLC["ablations"][table])
+    methods = mlc_methods() if table == "mlc_extras" else MLC["tables"][table]
+    return {MLC_METHODS[m]: m for m in methods}
 
 
-def mlc_runs(table):
-    """Run folders (method, data set, seed) of a run table."""
+def mlc_run_dir(run, dataset, seed):
+    """The folder of one training run."""
+    return f"results/models/mlc/{run}/{dataset}/seed{seed}"
+
+
+def mlc_table_runs(table):
+    """(run folder, row name) of every run of a run table: per data set, row and seed (the first seed only for a
+    deterministic method)."""
     return [
-        f"results/models/mlc/{method}/{dataset}/seed{seed}"
+        (mlc_run_dir(run, dataset, seed), name)
         for dataset in mlc_table_datasets(table)
-        for method in mlc_table_methods(table)
-        for seed in seeds_for(method, MLC_DETERMINISTIC)
+        for name, run in mlc_table_rows(table).items()
+        for seed in seeds_for(mlc_base(run), MLC_DETERMINISTIC)
     ]
 
 
 def mlc_table_metrics(wildcards):
     """metrics.json of every run of a run table."""
-    return [f"{run}/metrics.json" for run in mlc_runs(wildcards.table)]
+    return [f"{run}/metrics.json" for run, _ in mlc_table_runs(wildcards.table)]
+
+
+def mlc_table_names(wildcards):
+    """The row name of each metrics.json of mlc_table_metrics, in the same order."""
+    return [name for _, name in mlc_table_runs(wildcards.table)]
 
 
 def mlc_table_selections(wildcards):
-    """selection.json of every (method, data set) of a run table."""
+    """selection.json of every (method, data set) of a run table (a variant's is its method's)."""
+    methods = dict.fromkeys(
+        mlc_base(r) for r in mlc_table_rows(wildcards.table).values()
+    )
     return [
         f"results/models/mlc/{method}/{dataset}/selection.json"
         for dataset in mlc_table_datasets(wildcards.table)
-        for method in mlc_table_methods(wildcards.table)
+        for method in methods
+    ]
+
+
+def mlc_fraction_metrics(wildcards):
+    """metrics.json of Figure 2.20's runs: each fraction method at each percent (100: the method itself) on each
+    fraction data set, every seed."""
+    f = MLC["fractions"]
+    return [
+        f"{mlc_run_dir(m if pct == 100 else f'{m}_p{pct}', d, seed)}/metrics.json"
+        for d in f["datasets"]
+        for m in f["methods"]
+        for pct in f["percents"]
+        for seed in seeds_for(m, MLC_DETERMINISTIC)
     ]
 
 
@@ -193,16 +278,16 @@ def mlc_table_stamps(wildcards):
 
 def mlc_tables():
     """The MLC thesis tables of the config (CSV paths)."""
-    tables = list(MLC["tables"]) + ["table2_11"]
+    tables = [*MLC["tables"], "table2_11", *MLC["ablations"]]
     return expand("results/tables/{table}.csv", table=tables)
 
 
 def mlc_targets():
     """Every MLC table, meta and report of the config, and the extras table when there are other data sets."""
-    tables = list(MLC["tables"]) + ["table2_11"]
+    tables = [*MLC["tables"], "table2_11", *MLC["ablations"]]
     if mlc_table_datasets("mlc_extras"):
         tables.append("mlc_extras")
-    return expand(
+    targets = expand(
         [
             "results/tables/{table}.csv",
             "results/tables/{table}.meta.json",
@@ -210,3 +295,13 @@ def mlc_targets():
         ],
         table=tables,
     )
+    if MLC["fractions"]["methods"]:
+        targets += [
+            "results/figures/figure2_20.png",
+            "results/tables/mlc_fractions.csv",
+        ]
+    targets += expand(
+        "results/figures/figure2_19_{dataset}.png",
+        dataset=MLC["embedding_figure"]["datasets"],
+    )
+    return targets

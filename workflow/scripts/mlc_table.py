@@ -7,7 +7,15 @@ from seqstruct.common.io import read_json
 from seqstruct.common.logs import setup_logging
 from seqstruct.common.tables import table_meta, write_table
 from seqstruct.data.registry import load_registry
-from seqstruct.mlc.report import TABLE_METRICS, comparison_spec, read_runs, unavailable_reasons, write_report
+from seqstruct.mlc.report import (
+    TABLE_KEYS,
+    TABLE_METRICS,
+    ablation_note,
+    comparison_spec,
+    read_runs,
+    unavailable_reasons,
+    write_report,
+)
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -15,15 +23,17 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 mlc = snakemake.params.mlc
 table = snakemake.wildcards.table
-methods = list(snakemake.params.methods)
+rows = dict(snakemake.params.rows)  # row name -> method or variant
+methods = list(dict.fromkeys(r["method"] for r in (read_json(p) for p in snakemake.input.selections)))
 selections = [read_json(p) for p in snakemake.input.selections]
-runs = read_runs(snakemake.input.metrics)
+# each run under its row name (an ablation variant is trained as its method)
+runs = [{**r, "method": name} for r, name in zip(read_runs(snakemake.input.metrics), snakemake.params.names)]
 real = mlc["source"] == "real"
 stand_ins = {d: e["stand_in_for"] for d, e in mlc["datasets"].items() if e.get("stand_in_for")}
 write_table(
-    snakemake.input.metrics,
+    runs,
     snakemake.output.table,
-    keys=["dataset", "method"],
+    keys=list(TABLE_KEYS.get(table, ("dataset", "method"))),
     metrics=list(TABLE_METRICS[table]),
     decimals=3,  # the thesis prints the MLC tables with 3 decimals
     meta=table_meta(
@@ -32,6 +42,8 @@ write_table(
         raw=snakemake.input.raw,
         methods={m: mlc["methods"].get(m, {}) for m in methods},
         grids={m: mlc["grids"].get(m, {}) for m in methods},
+        rows=rows,
+        variants={run: mlc["variants"][run] for run in rows.values() if run in mlc["variants"]},
         overrides=mlc["overrides"],
         dataset_grids=mlc["dataset_grids"],
         selections=selections,
@@ -40,7 +52,7 @@ write_table(
         grid_metric=mlc["grid_metric"],
         threshold_metric=sorted({r["config"]["run"]["threshold_metric"] for r in runs}),
         stand_ins=stand_ins,
-        thesis=comparison_spec(table).to_json(),
+        thesis=comparison_spec(table, stand_ins).to_json(),
         registry=snakemake.params.registry if real else None,
     ),
 )
@@ -52,4 +64,5 @@ write_report(
     selections=selections,
     unavailable=unavailable_reasons(mlc["unavailable"], load_registry(snakemake.params.registry)),
     stand_ins=stand_ins,
+    note=ablation_note(table, rows, mlc) if table in mlc["ablations"] else "",
 )

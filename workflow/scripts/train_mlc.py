@@ -1,5 +1,5 @@
 """Snakemake adapter: train one MLC method on one data set with one seed (seqstruct.mlc.train.run) with the
-settings chosen on validation (selection.json)."""
+settings chosen on validation (selection.json); an ablation variant adds its own settings on top."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,10 +13,10 @@ if TYPE_CHECKING:
 
 setup_logging(snakemake.log[0])
 run(
-    method=snakemake.wildcards.method,
+    method=snakemake.params.method,
     data_dir=Path(snakemake.input.data[0]).parent,
     seed=int(snakemake.wildcards.seed),
-    params=read_json(snakemake.input.selection)["params"],
+    params={**read_json(snakemake.input.selection)["params"], **dict(snakemake.params.variant)},
     out_dir=Path(snakemake.output.metrics).parent,
     ckpt_dir=snakemake.params.ckpt,
     threads=snakemake.threads,

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing as mp
-import resource
 import sys
 import tempfile
 from typing import Any
 
 import pandas as pd
-import torch
 
+from seqstruct.common.benchmark import add_ratio, first_grid_point, measure_methods
 from seqstruct.common.config import merge_configs
-from seqstruct.common.io import atomic_path
 from seqstruct.common.logs import setup_logging
+from seqstruct.common.tables import write_csv
 from seqstruct.crop.models import ARCHITECTURES
 
 log = logging.getLogger(__name__)
@@ -35,61 +33,37 @@ log = logging.getLogger(__name__)
 def method_settings(config: dict[str, Any], method: str) -> dict[str, Any]:
     """A method's base settings with the first point of its grid (what the benchmark trains)."""
     crop = config.get("crop", {})
-    first = {k: v[0] for k, v in crop.get("grids", {}).get(method, {}).items()}
-    return {**crop.get("methods", {}).get(method, {}), **first}
+    return {**crop.get("methods", {}).get(method, {}), **first_grid_point(crop.get("grids", {}).get(method, {}))}
 
 
-def _measure(method: str, data: str, test_year: int, params: dict[str, Any], queue: Any) -> None:
-    """Child process: train once, report timing and memory through ``queue``."""
+def _measure(method: str, data: str, test_year: int, params: dict[str, Any]) -> dict[str, Any]:
+    """In the benchmark's own process: train once; the timing and the settings that matter for speed."""
     from seqstruct.crop.train import run
 
-    torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         m = run(method, data, test_year, 0, params, tmp, threads=1, evaluate_test=False)
-    queue.put(
-        {
-            "method": m["method"],
-            "slug": method,
-            "device": m["device"],
-            "epochs": m["epochs_run"],
-            "batches_per_epoch": m["batches_per_epoch"],
-            "seconds_per_epoch": m["train_seconds"] / m["epochs_run"],
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "cuda_peak_mb": m.get("cuda_max_memory_mb"),
-            "batch_size": m["config"]["deep"]["batch_size"],
-            "hidden": m["config"]["model"]["hidden"],
-            "fanouts": m["config"]["deep"]["fanouts"],
-        }
-    )
+    return {
+        "method": m["method"],
+        "slug": method,
+        "device": m["device"],
+        "epochs": m["epochs_run"],
+        "batches_per_epoch": m["batches_per_epoch"],
+        "seconds_per_epoch": m["train_seconds"] / m["epochs_run"],
+        "batch_size": m["config"]["deep"]["batch_size"],
+        "hidden": m["config"]["model"]["hidden"],
+        "fanouts": m["config"]["deep"]["fanouts"],
+    }
 
 
 def benchmark(
     data: str, config: dict[str, Any], epochs: int, test_year: int, methods: tuple[str, ...] = ARCHITECTURES
 ) -> pd.DataFrame:
-    """One row per deep method: seconds per epoch, peak memory, the settings that matter for speed."""
-    ctx = mp.get_context("spawn")
-    rows = []
-    for i, method in enumerate(methods, 1):
-        params = {**method_settings(config, method), "epochs": epochs}
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_measure, args=(method, data, test_year, params, queue))
-        proc.start()
-        proc.join()
-        if proc.exitcode != 0:
-            raise RuntimeError(f"benchmark of {method} failed (exit code {proc.exitcode}); see the log above")
-        rows.append(queue.get())
-        log.info(
-            "[%d/%d] %s: %.2f s/epoch, peak RSS %.0f MB",
-            i,
-            len(methods),
-            method,
-            rows[-1]["seconds_per_epoch"],
-            rows[-1]["peak_rss_mb"],
-        )
-    table = pd.DataFrame(rows)
+    """One row per deep method: seconds per epoch, peak memory, the settings that matter for speed; each in a
+    fresh process (``seqstruct.common.benchmark``)."""
+    jobs = {m: (m, data, test_year, {**method_settings(config, m), "epochs": epochs}) for m in methods}
+    table = measure_methods(_measure, jobs)
     if "cnn_rnn_5y" in set(table["slug"]):
-        ref = table.set_index("slug").loc["cnn_rnn_5y", "seconds_per_epoch"]
-        table["vs_cnn_rnn"] = table["seconds_per_epoch"] / ref
+        add_ratio(table, "vs_cnn_rnn", "slug", "cnn_rnn_5y")
     return table
 
 
@@ -111,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown deep methods {unknown}; known: {', '.join(ARCHITECTURES)}")
     table = benchmark(args.data, config, args.epochs, args.test_year, methods)
     table.insert(0, "scale", config.get("scale", "?"))
-    with atomic_path(args.out) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.4g")
+    write_csv(table, args.out)
     print(table.to_string(index=False))
     if "vs_cnn_rnn" in table and "gnn_rnn_5y" in set(table["slug"]):
         ratio = float(table.set_index("slug").loc["gnn_rnn_5y", "vs_cnn_rnn"])

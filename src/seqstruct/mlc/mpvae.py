@@ -23,7 +23,6 @@ Shapes: x (B, F); y (B, L) 0/1; probabilities (B, L).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +30,7 @@ from torch import nn
 from torch_geometric.nn.inits import reset
 
 from seqstruct.mlc.layers import mlp
+from seqstruct.mlc.probit import probit_draws, probit_nll
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,7 @@ class MPVAE(nn.Module):
 
     def _probit(self, mean: torch.Tensor, n_samples: int) -> torch.Tensor:
         """Probabilities E (S, B, L) of ``n_samples`` draws of the probit around ``mean`` (B, L)."""
-        s, b = n_samples, mean.shape[0]
-        noise = torch.randn(s, b, self.cfg.probit_rank, device=mean.device) @ self.r.T  # (S, B, L)
-        return torch.special.ndtr(mean + noise) * (1 - 1e-6) + 5e-7
+        return probit_draws(mean, self.r, n_samples)
 
     def _means(self, x: torch.Tensor, z: torch.Tensor, head: nn.Linear) -> torch.Tensor:
         return head(self.decoder(torch.cat([x, z], dim=-1)))
@@ -119,8 +117,7 @@ class MPVAE(nn.Module):
         nll = rank = torch.zeros((), device=x.device)
         for mu, logvar, head in ((mu_y, logvar_y, self.head_y), (mu_x, logvar_x, self.head_x)):
             e = self._probit(self._means(x, mu + eps * (0.5 * logvar).exp(), head), cfg.n_samples)  # (S, B, L)
-            log_lik = (y * e.log() + (1 - y) * (1 - e).log()).sum(-1)  # (S, B)
-            nll = nll - (torch.logsumexp(log_lik, dim=0) - math.log(cfg.n_samples)).mean()
+            nll = nll + probit_nll(y, e)
             rank = rank + ranking_loss(y, e.mean(0))
         kl = gaussian_kl(mu_x, logvar_x, mu_y, logvar_y).mean()
         total = cfg.nll_coeff * nll + cfg.rank_coeff * rank + cfg.kl_coeff * kl

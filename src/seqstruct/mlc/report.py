@@ -17,6 +17,7 @@ from seqstruct.common.metrics import direction
 from seqstruct.common.report import ComparisonSpec, selection_section
 from seqstruct.common.report import render as render_comparison
 from seqstruct.common.tables import aggregate
+from seqstruct.mlc.train import DETERMINISTIC
 from seqstruct.mlc.train import METHODS as METHOD_NAMES
 
 #: table -> its metrics in column order (Tables 2.8-2.10 split the five metrics as the thesis prints them)
@@ -25,7 +26,14 @@ TABLE_METRICS: dict[str, tuple[str, ...]] = {
     "table2_9": ("ma_f1", "ha"),
     "table2_10": ("p_at_1",),
     "mlc_extras": ("ex_f1", "mi_f1", "ma_f1", "ha", "p_at_1"),
+    "table2_12": ("ex_f1", "mi_f1", "ma_f1"),
+    "table2_13": ("ha", "ex_f1", "mi_f1", "ma_f1"),
+    "table2_14": ("mi_f1",),
 }
+#: the headline where it is not the first metric (config/thesis/index.yaml)
+HEADLINE = {"table2_13": "ex_f1"}
+#: key columns where they are not (dataset, method): Table 2.13 compares runs on different shares of the data
+TABLE_KEYS = {"table2_13": ("dataset", "method", "data_pct")}
 LABELS = {"ex_f1": "ex-F1", "mi_f1": "mi-F1", "ma_f1": "ma-F1", "ha": "HA", "p_at_1": "P@1"}
 #: Table 2.11's columns (seqstruct.mlc.prepare.dataset_statistics)
 STATISTICS = (
@@ -39,15 +47,16 @@ STATISTICS = (
 WHERE = "on the validation split (80/10/10); the test split was never scored during the search."
 
 
-def comparison_spec(table_name: str) -> ComparisonSpec:
-    """How MLC table ``table_name`` is compared with the thesis: one panel per data set, its first metric ranks
-    the methods, 3 decimals as the thesis prints them."""
+def comparison_spec(table_name: str, stand_ins: Mapping[str, str] | None = None) -> ComparisonSpec:
+    """How MLC table ``table_name`` is compared with the thesis: one panel per data set (a stand-in's panel beside
+    the thesis data set it stands in for), the headline metric ranks the methods, 3 decimals as the thesis."""
     metrics = TABLE_METRICS[table_name]
     return ComparisonSpec(
         panel_keys=("dataset",),
         metrics={m: direction(m) for m in metrics},
-        headline=metrics[0],
+        headline=HEADLINE.get(table_name, metrics[0]),
         labels={m: LABELS[m] for m in metrics},
+        panel_map={(d,): (theirs,) for d, theirs in (stand_ins or {}).items()},
         decimals=3,
     )
 
@@ -70,14 +79,18 @@ def at_half(runs: Sequence[Mapping[str, Any]], metric: str) -> pd.DataFrame:
 
 def _intro(meta: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> str:
     thresholds = sorted({round(float(r["threshold"]), 2) for r in runs})
+    chosen_by = ", ".join(meta.get("threshold_metric") or ["mi_f1"])
+    single = sorted({str(r["method"]) for r in runs if r.get("slug") in DETERMINISTIC})
     return (
         f"Scale `{meta.get('scale')}`, seeds {meta.get('seeds')}, git `{(meta.get('git') or {}).get('commit')}`, "
         f"training time summed over runs {meta.get('wall_time_seconds', 0) / 60:.1f} min. Every data set is split "
         f"80/10/10 with seed {meta.get('split_seed')} (the thesis' own index files are not public). One decision "
-        f"threshold per run, chosen on validation to maximise {meta.get('threshold_metric', 'micro-F1')} (chosen "
-        f"values: {', '.join(map(str, thresholds)) or '–'}); the column 'at 0.5' gives the headline metric at the "
-        "fixed threshold 0.5. Mean ± population std over seeds; BR and MLKNN are deterministic and run once. "
-        "Metric definitions: docs/metrics.md (seqstruct.common.metrics.multilabel)."
+        f"threshold per run, chosen on validation to maximise {chosen_by} (chosen values: "
+        f"{', '.join(map(str, thresholds)) or '–'}); the column 'at 0.5' gives the headline metric at the fixed "
+        "threshold 0.5. Mean ± population std over seeds"
+        + (f"; {', '.join(single)} are deterministic and run once" if single else "")
+        + ". Metrics as defined in `seqstruct.common.metrics.multilabel` (empty samples and labels: "
+        "docs/deviations.md, chapter 2.3). SLEEC and RBCC are not implemented here."
     )
 
 
@@ -90,9 +103,10 @@ def render(
     selections: Sequence[Mapping[str, Any]] = (),
     unavailable: Mapping[str, str] | None = None,
     stand_ins: Mapping[str, str] | None = None,
+    note: str = "",
 ) -> str:
     """Markdown: one section per data set beside the thesis' numbers, the settings chosen on validation, and a
-    line for each thesis data set not reproduced (``unavailable``: name -> why)."""
+    line for each thesis data set not reproduced (``unavailable``: name -> why); ``note`` ends the intro."""
     spec = ComparisonSpec.from_json(meta["thesis"])
     half = at_half(runs, spec.headline).set_index(["dataset", "method"])[f"{spec.headline}_mean"]
     extra = {
@@ -102,7 +116,7 @@ def render(
     }
     unavailable, stand_ins = dict(unavailable or {}), dict(stand_ins or {})
 
-    def note(panel: tuple[Any, ...], theirs: tuple[Any, ...]) -> str:
+    def panel_note(panel: tuple[Any, ...], theirs: tuple[Any, ...]) -> str:
         if panel[0] in stand_ins:
             return f" (a stand-in for the thesis' {stand_ins[panel[0]]}, not the same data)"
         return ""
@@ -122,8 +136,8 @@ def render(
         thesis,
         spec,
         title,
-        _intro(meta, runs),
-        panel_note=note,
+        _intro(meta, runs) + (f" {note}" if note else ""),
+        panel_note=panel_note,
         extra_columns=extra,
         sections=sections,
         unreproduced=unreproduced,
@@ -138,6 +152,7 @@ def write_report(
     selections: Sequence[Mapping[str, Any]] = (),
     unavailable: Mapping[str, str] | None = None,
     stand_ins: Mapping[str, str] | None = None,
+    note: str = "",
 ) -> None:
     """Read the table and its ``.meta.json`` (the comparison spec under ``thesis``) and the thesis CSV (None: a
     table the thesis does not have); write the report atomically."""
@@ -147,9 +162,23 @@ def write_report(
     thesis = pd.read_csv(thesis_csv) if thesis_csv else pd.DataFrame(columns=["dataset", "method", *spec.metrics])
     name = table_csv.stem
     title = name.replace("table", "Table ").replace("_", ".") if name.startswith("table") else name
-    text = render(pd.read_csv(table_csv), thesis, meta, title, runs, selections, unavailable, stand_ins)
+    text = render(pd.read_csv(table_csv), thesis, meta, title, runs, selections, unavailable, stand_ins, note)
     with atomic_path(out_md) as tmp:
         tmp.write_text(text)
+
+
+def ablation_note(table: str, rows: Mapping[str, str], mlc: Mapping[str, Any]) -> str:
+    """The report's sentence on where an ablation table ran and what each row changes (config ``mlc``)."""
+    changes = "; ".join(
+        f"{name}: {mlc['variants'][run].get('params', {}) if run in mlc['variants'] else 'as chosen'}"
+        for name, run in rows.items()
+    )
+    return (
+        f"The thesis ran {table.replace('table', 'Table ').replace('_', '.')} on eBird, which is not public; here it "
+        f"runs on {', '.join(mlc['ablation_datasets'])} (the eBird stand-in is set beside the thesis' eBird numbers, "
+        "but it is other data). Every row trains with the settings its method chose on validation plus the row's "
+        f"change: {changes}."
+    )
 
 
 def statistics_table(infos: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -100,3 +100,16 @@ def test_schema_names_exactly_the_methods_of_the_code() -> None:
 
     schema = yaml.safe_load((Path(__file__).resolve().parents[3] / "workflow/schemas/mlc.schema.yaml").read_text())
     assert schema["$defs"]["method"]["enum"] == list(METHODS)
+
+
+def test_train_fraction_uses_the_same_nested_subset_for_every_run(prepared: Path, tmp_path: Path) -> None:
+    from seqstruct.mlc.train import training_subset
+
+    data = load_prepared(prepared)
+    half, tenth = training_subset(data, 0.5).split["train"], training_subset(data, 0.1).split["train"]
+    assert len(half) == round(0.5 * len(data.split["train"])) and set(tenth) <= set(half) <= set(data.split["train"])
+    assert np.array_equal(training_subset(data, 0.5).split["val"], data.split["val"])
+    record = run("br", prepared, 0, {"train_fraction": 0.5}, tmp_path / "run")
+    assert record["data_pct"] == 50 and record["test"]["n"] == len(data.split["test"])
+    with pytest.raises(ValueError, match="train_fraction"):
+        run("br", prepared, 0, {"train_fraction": 0}, tmp_path / "bad")

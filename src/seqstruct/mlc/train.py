@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,24 @@ class MlcParams:
     batch_size: int = 128  # deep models
     select_metric: str = "ma_f1"  # deep models: validation metric (at its best threshold) that selects the epoch
     threshold_metric: str = "mi_f1"  # validation metric the run's one decision threshold maximises
+    # share of the training split used (thesis Table 2.13, Figure 2.20): the first rows of a permutation drawn from
+    # the data set's split seed, so every method and seed sees the same subset and 10% lies inside 50%
+    train_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
+
+
+def training_subset(data: PreparedMlc, fraction: float) -> PreparedMlc:
+    """``data`` with its training split cut to ``fraction`` of its rows (at least one); validation and test as
+    they are. The rows: the first of ``generator(split_seed, "mlc-train-fraction", dataset).permutation``."""
+    if fraction >= 1:
+        return data
+    train = data.split["train"]
+    keep = max(1, round(fraction * len(train)))
+    order = generator(data.info["split_seed"], "mlc-train-fraction", data.info["dataset"]).permutation(len(train))
+    return replace(data, split={**data.split, "train": np.sort(train[order[:keep]])})
 
 
 def dense(x: Any) -> np.ndarray:
@@ -114,7 +132,7 @@ def _fit_deep(
     data_dir: str | Path,
     seed: int,
     ckpt_dir: str | Path | None,
-) -> tuple[Scores, dict[str, Any], MlcParams]:
+) -> tuple[Scores, dict[str, Any], MlcParams, torch.nn.Module]:
     build = DEEP[method][1]
     train_cfg, model_cfg, p = split_params(params, *param_classes(method))
     device = pick_device()
@@ -123,6 +141,8 @@ def _fit_deep(
     xs = torch.as_tensor(dense(x_tr))
     ys = torch.as_tensor(y_tr.astype(np.float32))
     model = build(xs.shape[1], ys.shape[1], model_cfg)
+    if hasattr(model, "set_label_graph"):  # C-GMVAE's GNN variant: the training labels' co-occurrence graph
+        model.set_label_graph(ys)
     probabilities = method in PROBABILITIES
 
     def batches(epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -160,7 +180,7 @@ def _fit_deep(
         "device": str(device),
         "config": {"train": asdict(train_cfg), "model": asdict(model_cfg), "run": asdict(p)},
     }
-    return (lambda x: scores_of(model, x)), extra, p
+    return (lambda x: scores_of(model, x)), extra, p, model
 
 
 def run(
@@ -172,8 +192,12 @@ def run(
     ckpt_dir: str | Path | None = None,
     threads: int = 1,
     evaluate_test: bool = True,
+    keep_model: bool = False,
 ) -> dict[str, Any]:
     """Train ``method`` on the prepared data set in ``data_dir`` with ``seed``; write and return its record.
+
+    With ``keep_model`` a deep model's weights are written too (``model.pt``), and for a model with
+    ``label_embeddings()`` (C-GMVAE) the (L, E) label embeddings (``label_embeddings.npy``, Figure 2.19).
 
     ``params`` holds fields of ``TrainConfig``, the model's config and ``MlcParams`` (unknown keys raise).
     With ``evaluate_test=False`` (grid search) only validation is scored.
@@ -182,11 +206,19 @@ def run(
     torch.set_num_threads(max(1, threads))
     seed_everything(seed)
     t0, started = time.perf_counter(), utc_now()
-    data = load_prepared(data_dir)
+    fraction = split_params({k: v for k, v in params.items() if k == "train_fraction"}, MlcParams)[0].train_fraction
+    data = training_subset(load_prepared(data_dir), fraction)
     name = data.info["dataset"]
-    log.info("%s on %s: %s, seed %d", METHODS[method], name, data.info["sizes"], seed)
+    log.info(
+        "%s on %s: %s, seed %d%s",
+        METHODS[method],
+        name,
+        data.info["sizes"],
+        seed,
+        f", {len(data.split['train'])} training rows ({fraction:.0%})" if fraction < 1 else "",
+    )
     if method in DEEP:
-        predict, extra, p = _fit_deep(method, params, data, data_dir, seed, ckpt_dir)
+        predict, extra, p, model = _fit_deep(method, params, data, data_dir, seed, ckpt_dir)
     else:
         p, estimator = split_params(params, *param_classes(method))
         predict = estimator.fit(*data.part("train")).predict_proba
@@ -196,6 +228,12 @@ def run(
     threshold, _ = choose_threshold(y_va, s_va, p.threshold_metric)
     result: dict[str, Any] = {"val": multilabel_metrics(y_va, s_va, threshold), "threshold": threshold}
     artifacts = {}
+    if keep_model and method in DEEP:
+        artifacts["model.pt"] = lambda tmp: torch.save(model.state_dict(), tmp)
+        if hasattr(model, "label_embeddings"):
+            with torch.no_grad():
+                emb = model.label_embeddings().cpu().numpy()
+            artifacts["label_embeddings.npy"] = lambda tmp: np.save(tmp, emb)
     if evaluate_test:
         x_te, y_te = data.part("test")
         s_te = predict(x_te)
@@ -216,6 +254,7 @@ def run(
         "slug": method,
         "dataset": name,
         "seed": seed,
+        "data_pct": round(100 * fraction, 6),
         **result,
         "params": params,
         "seconds": time.perf_counter() - t0,
