@@ -37,7 +37,8 @@ def test_index_lists_every_table_in_thesis_order():
 @pytest.mark.parametrize("tid", EXPECTED)
 def test_entry_schema(tid):
     e = index()[tid]
-    assert set(e) == FIELDS
+    assert set(e) - {"thesis_datasets"} == FIELDS  # thesis_datasets: the registry ids that are the thesis' own data
+    assert all(isinstance(d, str) for d in e.get("thesis_datasets", []))
     assert isinstance(e["title"], str) and e["title"]
     assert isinstance(e["data"], str) and e["data"]
     assert e["needs"] is None or (isinstance(e["needs"], str) and e["needs"])

@@ -50,6 +50,7 @@ def test_a_run_records_validation_chosen_threshold_and_test_metrics(
     on_disk = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert on_disk["method"] == METHODS[method] and on_disk["dataset"] == "toy"
     data = load_prepared(prepared)
+    assert (data.part("train")[1].sum(1) == 0).any()  # samples without a positive label: no NaN from them
     y_va, y_te = data.part("val")[1], data.part("test")[1]
     saved = np.load(tmp_path / "run" / "scores.npz")
     assert saved["scores"].shape == y_te.shape and np.array_equal(saved["rows"], data.split["test"])
@@ -65,7 +66,7 @@ def test_a_run_records_validation_chosen_threshold_and_test_metrics(
         assert record["val"]["mi_f1"] == pytest.approx(choose_threshold(y_va, _val_scores(method, data), "mi_f1")[1])
     else:
         assert record["epochs_run"] == 3 and 1 <= record["best_epoch"] <= 3
-        assert all(np.isfinite(h["train_loss"]) for h in record["history"])
+        assert all(np.isfinite(h["train_loss"]) and np.isfinite(h["val_score"]) for h in record["history"])
     assert record["test"]["mi_f1"] > 0.3  # the planted label structure is learnable
 
 
