@@ -61,8 +61,8 @@ METHODS = {
     "asl": "ASL",
     "cgmvae": "C-GMVAE",
 }
-#: the methods without randomness (one seed): their estimator, built from its own fields (``c``, ``max_iter``;
-#: ``k``, ``s``)
+#: the methods without randomness (one seed): their estimator, built from its own fields (BR ``c``, ``max_iter``;
+#: MLkNN ``k``, ``s``; HARAM ``vigilance``, ``threshold``, ...)
 SHALLOW: dict[str, type] = {"br": BinaryRelevance, "mlknn": MLkNN, "haram": HARAM}
 DETERMINISTIC = frozenset(SHALLOW)
 #: the deep models: their config class and constructor
