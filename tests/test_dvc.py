@@ -24,7 +24,7 @@ from seqstruct.common.io import sha256_file
 BIN = Path(sys.executable).parent
 TABLE = "results/tables/table2_1.csv"
 STAGE_RAN = "Running stage 'reproduce'"
-RAW = "resources/raw/synthetic_crop"
+RAWS = ("resources/raw/synthetic_crop", "resources/raw/synthetic_mlc")  # the smoke config's synthetic stand-ins
 
 
 def sh(cwd: Path, *cmd: str, timeout: float = 600) -> str:
@@ -102,7 +102,7 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work, remote = dvc_project(base / "project"), base / "remote"
     out = sh(work, "dvc", "repro")
     assert STAGE_RAN in out
-    sh(work, "dvc", "add", RAW)  # the smoke config's raw inputs: the synthetic stand-ins
+    sh(work, "dvc", "add", *RAWS)  # the smoke config's raw inputs: the synthetic stand-ins
     sh(work, "dvc", "remote", "add", "-d", "local", str(remote))
     commit_all(work, "results")
     sh(work, "dvc", "push")
@@ -132,7 +132,7 @@ def test_repro_runs_the_smoke_pipeline_and_then_nothing(pushed: tuple[Path, Path
 def test_push_pull_round_trips_models_and_touch_avoids_retraining(pushed: tuple[Path, Path], tmp_path: Path) -> None:
     work, _ = pushed
     clone = pull_clone(work, tmp_path / "clone")
-    for folder in (RAW, "results/models", "results/data", "results/tables", "results/reports", "results/figures"):
+    for folder in (*RAWS, "results/models", "results/data", "results/tables", "results/reports", "results/figures"):
         assert file_digests(clone / folder) == file_digests(work / folder), folder
     dry = sh(clone, "snakemake", "-n", "--cores", "1", TABLE)
     assert "Nothing to be done" in dry, dry[-2000:]

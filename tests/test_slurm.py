@@ -42,7 +42,7 @@ def site_profile(dest: Path) -> Path:
     profile["default-resources"].pop("slurm_account")
     profile["slurm-no-account"] = True  # accounting is off on this cluster
     profile["default-resources"].update(slurm_partition="debug", mem_mb=1000, cpus_per_task=1, runtime=10)
-    for rule in ("train_crop", "select_crop"):
+    for rule in ("train_crop", "select_crop", "train_mlc", "select_mlc", "mlc_embedding_figure"):
         profile["set-resources"][rule].update(slurm_partition="debug", mem_mb=1500, cpus_per_gpu=1)
     profile.update(
         {
@@ -64,11 +64,14 @@ def test_smoke_workflow_on_slurm_equals_local_run(cluster: LocalSlurm, smoke_run
     (work / "few.yaml").write_text(
         "crop: {tables: {table2_1: [lasso_1y, cnn_rnn_5y, gnn_rnn_5y], table2_2: [cnn_rnn_5y, gnn_rnn_5y]}}\n"
     )
-    res = snakemake(work, "--profile", str(profile), "--configfile", SMOKE, "few.yaml", timeout=900)
+    # the crop tables and two MLC runs (a deterministic and a deep one): each domain's rules reach Slurm
+    mlc_runs = [f"results/models/mlc/{m}/toy/seed0/metrics.json" for m in ("br", "cgmvae")]
+    targets = ["results/tables/table2_1.csv", "results/tables/table2_2.csv", *mlc_runs]
+    res = snakemake(work, *targets, "--profile", str(profile), "--configfile", SMOKE, "few.yaml", timeout=900)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:] + cluster.log_tail()
     assert "has been submitted with SLURM jobid" in res.stdout + res.stderr
 
-    runs = sorted((work / "results/models").rglob("metrics.json"))
+    runs = sorted((work / "results/models/crop").rglob("metrics.json"))
     assert len(runs) == 5
     for path in runs:
         metrics = json.loads(path.read_text())
@@ -88,3 +91,8 @@ def test_smoke_workflow_on_slurm_equals_local_run(cluster: LocalSlurm, smoke_run
         assert (
             json.loads(path.read_text())["test"] == json.loads((smoke_run / rel / "metrics.json").read_text())["test"]
         )
+    for target in mlc_runs:  # MLC: trained in a Slurm job (the deep model with a GPU request), as locally
+        metrics = json.loads((work / target).read_text())
+        job = cluster.job(metrics["provenance"]["slurm_job_id"])
+        assert job["JobState"] == "COMPLETED" and ("gpu" in job.get("TresPerJob", "")) == (metrics["slug"] != "br")
+        assert metrics["test"] == json.loads((smoke_run / target).read_text())["test"]
