@@ -6,7 +6,15 @@ import pytest
 import scipy.sparse as sp
 
 from seqstruct.mlc.arff import read_label_names, read_mulan
-from seqstruct.mlc.prepare import MlcDataError, dataset_statistics, load_prepared, main, split_indices, write_prepared
+from seqstruct.mlc.prepare import (
+    MlcDataError,
+    dataset_statistics,
+    load_prepared,
+    main,
+    prepare_mulan,
+    split_indices,
+    write_prepared,
+)
 
 MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR") or Path(__file__).resolve().parents[4] / "shared" / "data")
 
@@ -133,3 +141,17 @@ def test_cli_arguments_cover_every_format_and_refuse_foreign_ones(
             main([*args, *out])
         assert info.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_standardize_uses_training_split_statistics_only(tmp_path: Path) -> None:
+    from seqstruct.mlc.synthetic import SyntheticMlc, write_synthetic_mulan
+
+    files = write_synthetic_mulan(tmp_path / "raw", "s", SyntheticMlc(n_train=80, n_test=20))
+    plain = prepare_mulan(files["train"], files["test"], files["xml"], "s", tmp_path / "plain", seed=0)
+    scaled = prepare_mulan(files["train"], files["test"], files["xml"], "s", tmp_path / "z", seed=0, standardize=True)
+    train = scaled.split["train"]
+    assert np.array_equal(train, plain.split["train"])
+    np.testing.assert_allclose(scaled.features[train].mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(scaled.features[train].std(0), 1, atol=1e-4)
+    mean = np.asarray(scaled.info["standardized"]["mean"])
+    np.testing.assert_allclose(mean, plain.features[train].mean(0), rtol=1e-5)  # not the val/test rows'
