@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SMOKE, snakemake
+from conftest import ROOT, SMOKE, mirror_dir, snakemake
 
 from seqstruct.common.config import merge_configs
 from seqstruct.mlc.synthetic import SyntheticMlc, write_synthetic_mulan
@@ -134,3 +134,29 @@ def test_a_mulan_data_set_is_added_by_config_alone(workdir: Path) -> None:
     assert list(table["dataset"]) == ["newset"] and list(table["method"]) == ["BR"]
     meta = json.loads((workdir / "results/tables/mlc_extras.meta.json").read_text())
     assert set(meta["datasets"]["mulan_newset"]) == {p.name for p in files.values()}
+
+
+@pytest.mark.slow
+def test_real_yeast_through_the_mlc_rules(workdir: Path) -> None:
+    """The real yeast files from the mirror through prepare, select, train and the tables: BR and one epoch of a
+    tiny C-GMVAE, one seed."""
+    if mirror_dir() is None:
+        pytest.skip("no data mirror: set SEQSTRUCT_DATA_MIRROR to the folder holding mlc/yeast/")
+    cfg = workdir / "real_tiny.yaml"
+    cfg.write_text(
+        "seeds: [0]\nmlc:\n  table_datasets: [yeast]\n"
+        "  tables: {table2_8: [br, cgmvae], table2_9: [br, cgmvae], table2_10: [br, cgmvae]}\n"
+        "  grids: {br: {c: [1.0]}, cgmvae: {lr: [0.002]}}\n"
+        "  methods: {cgmvae: {epochs: 1, embed: 16, latent: 4, encoder: [16], label_encoder: [16], decoder: 16}}\n"
+    )
+    targets = ["results/tables/table2_8.csv", "results/tables/table2_11.csv"]
+    res = snakemake(workdir, *targets, "--cores", "2", "--configfile", str(cfg), timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    table = pd.read_csv(workdir / "results/tables/table2_8.csv")
+    assert list(table["method"]) == ["BR", "C-GMVAE"] and (table["ex_f1_mean"] > 0.5).all()  # yeast: ~0.6
+    stats = pd.read_csv(workdir / "results/tables/table2_11.csv").iloc[0]
+    assert stats["n_samples_mean"] == 2417 and stats["n_labels_mean"] == 14  # 1500 + 917 Mulan rows, 14 labels
+    meta = json.loads((workdir / "results/tables/table2_8.meta.json").read_text())
+    assert meta["datasets"]["mulan_yeast"]["yeast-train.arff"] == (
+        "e759dc991ff54694a4ff9c4314f3be0d6fd2b1994a4b563f57e416394c6aebbd"
+    )
