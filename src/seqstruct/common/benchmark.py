@@ -1,5 +1,5 @@
-"""The domain-neutral parts of the training-speed benchmarks (``seqstruct.crop.benchmark``,
-``seqstruct.mlc.benchmark``): every measurement in a fresh process, peak memory, one row per method.
+"""The domain-neutral parts of the training-speed benchmarks (each domain's ``benchmark`` module): every
+measurement in a fresh process, peak memory, one row per method.
 
 A benchmark is a picklable, module-level function ``fn(*args) -> dict`` (one training run; its row holds at
 least ``seconds_per_epoch``) and one ``args`` tuple per method. :func:`measure_methods` calls ``fn`` for each
