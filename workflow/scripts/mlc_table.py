@@ -26,8 +26,12 @@ table = snakemake.wildcards.table
 rows = dict(snakemake.params.rows)  # row name -> method or variant
 methods = list(dict.fromkeys(r["method"] for r in (read_json(p) for p in snakemake.input.selections)))
 selections = [read_json(p) for p in snakemake.input.selections]
-# each run under its row name (an ablation variant is trained as its method)
-runs = [{**r, "method": name} for r, name in zip(read_runs(snakemake.input.metrics), snakemake.params.names)]
+# each run under its row name (an ablation variant is trained as its method), with its share of the training data
+# from its settings (MlcParams.train_fraction, default 1: records written before data_pct existed have none)
+runs = [
+    {**r, "method": name, "data_pct": 100 * float(r["params"].get("train_fraction", 1.0))}
+    for r, name in zip(read_runs(snakemake.input.metrics), snakemake.params.names)
+]
 real = mlc["source"] == "real"
 stand_ins = {d: e["stand_in_for"] for d, e in mlc["datasets"].items() if e.get("stand_in_for")}
 write_table(
