@@ -77,7 +77,8 @@ def headline(table: pd.DataFrame, thesis: pd.DataFrame, spec: ComparisonSpec) ->
         best = f"{c.best_here} ({spec.number(float(value.iloc[0]))})" if len(value) else c.best_here
         panel = " ".join(map(str, c.panel))
         thesis_panel = " ".join(map(str, c.thesis_panel))
-        text = f"{panel}: {best} / {c.best_thesis}" + (f" (thesis {thesis_panel})" if thesis_panel != panel else "")
+        text = (f"{panel}: " if panel else "") + f"{best} / {c.best_thesis}"  # no panel keys: one unnamed panel
+        text += f" (thesis {thesis_panel})" if thesis_panel != panel else ""
         if c.pairs:
             text += f", {c.pairs_agree}/{c.pairs} pairs as in the thesis (tau {c.tau:+.2f})"
         out.append(text)
