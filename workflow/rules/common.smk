@@ -15,9 +15,10 @@ def seeds_for(method, deterministic):
     return seeds[:1] if method in deterministic else seeds
 
 
-def gpu_unless(deterministic):
-    """Input function of `resources: gpu=`: one GPU for a trained model, none for a deterministic baseline."""
-    return lambda wildcards: 0 if wildcards.method in deterministic else 1
+def gpu_unless(deterministic, method_of=lambda wildcards: wildcards.method):
+    """Input function of `resources: gpu=`: one GPU for a trained model, none for a deterministic baseline
+    (`method_of(wildcards)`: the job's method, by default its `method` wildcard)."""
+    return lambda wildcards: 0 if method_of(wildcards) in deterministic else 1
 
 
 def registry_dataset_of(filename, datasets, where):

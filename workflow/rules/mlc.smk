@@ -101,7 +101,7 @@ rule train_mlc:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=lambda wc: 0 if mlc_base(wc.run) in MLC_DETERMINISTIC else 1,
+        gpu=gpu_unless(MLC_DETERMINISTIC, lambda wc: mlc_base(wc.run)),
     params:
         method=lambda wc: mlc_base(wc.run),
         variant=lambda wc: mlc_variant_params(wc.run),
@@ -144,6 +144,11 @@ rule mlc_table:
         mlc=MLC,
         names=mlc_table_names,
         rows=lambda wc: mlc_table_rows(wc.table),
+        variants=lambda wc: {
+            run: MLC_VARIANTS[run]
+            for run in mlc_table_rows(wc.table).values()
+            if run in MLC_VARIANTS
+        },
         registry=config["registry"],
     script:
         "../scripts/mlc_table.py"

@@ -8,9 +8,14 @@ from seqstruct.mlc.train import check_params as mlc_check_params
 MLC = config["mlc"]
 #: the ablation runs: a variant is a method with settings merged over the method's validation-chosen ones;
 #: Figure 2.20's data fractions are variants <method>_p<percent> of their own
+def mlc_fraction_run(method, pct):
+    """The run of `method` on `pct` percent of the training data (the method itself at 100)."""
+    return method if pct == 100 else f"{method}_p{pct}"
+
+
 MLC_VARIANTS = {
     **{
-        f"{m}_p{pct}": {"method": m, "params": {"train_fraction": pct / 100}}
+        mlc_fraction_run(m, pct): {"method": m, "params": {"train_fraction": pct / 100}}
         for m in MLC["fractions"]["methods"]
         for pct in MLC["fractions"]["percents"]
         if pct < 100
@@ -250,7 +255,7 @@ def mlc_fraction_metrics(wildcards):
     fraction data set, every seed."""
     f = MLC["fractions"]
     return [
-        f"{mlc_run_dir(m if pct == 100 else f'{m}_p{pct}', d, seed)}/metrics.json"
+        f"{mlc_run_dir(mlc_fraction_run(m, pct), d, seed)}/metrics.json"
         for d in f["datasets"]
         for m in f["methods"]
         for pct in f["percents"]

@@ -24,8 +24,9 @@ setup_logging(snakemake.log[0])
 mlc = snakemake.params.mlc
 table = snakemake.wildcards.table
 rows = dict(snakemake.params.rows)  # row name -> method or variant
-methods = list(dict.fromkeys(r["method"] for r in (read_json(p) for p in snakemake.input.selections)))
+variants = dict(snakemake.params.variants)  # the variants among them: method and settings
 selections = [read_json(p) for p in snakemake.input.selections]
+methods = list(dict.fromkeys(s["method"] for s in selections))
 # each run under its row name (an ablation variant is trained as its method), with its share of the training data
 # from its settings (MlcParams.train_fraction, default 1: records written before data_pct existed have none)
 runs = [
@@ -47,7 +48,7 @@ write_table(
         methods={m: mlc["methods"].get(m, {}) for m in methods},
         grids={m: mlc["grids"].get(m, {}) for m in methods},
         rows=rows,
-        variants={run: mlc["variants"][run] for run in rows.values() if run in mlc["variants"]},
+        variants=variants,
         overrides=mlc["overrides"],
         dataset_grids=mlc["dataset_grids"],
         selections=selections,
@@ -68,5 +69,5 @@ write_report(
     selections=selections,
     unavailable=unavailable_reasons(mlc["unavailable"], load_registry(snakemake.params.registry)),
     stand_ins=stand_ins,
-    note=ablation_note(table, rows, mlc) if table in mlc["ablations"] else "",
+    note=ablation_note(table, rows, variants, mlc["ablation_datasets"]) if table in mlc["ablations"] else "",
 )

@@ -14,7 +14,6 @@ GNN-RNN costs no more than 3x CNN-RNN per epoch (``--max-gnn-ratio``; exit statu
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import tempfile
 from typing import Any
@@ -26,8 +25,6 @@ from seqstruct.common.config import merge_configs
 from seqstruct.common.logs import setup_logging
 from seqstruct.common.tables import write_csv
 from seqstruct.crop.models import ARCHITECTURES
-
-log = logging.getLogger(__name__)
 
 
 def method_settings(config: dict[str, Any], method: str) -> dict[str, Any]:

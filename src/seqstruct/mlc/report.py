@@ -167,15 +167,17 @@ def write_report(
         tmp.write_text(text)
 
 
-def ablation_note(table: str, rows: Mapping[str, str], mlc: Mapping[str, Any]) -> str:
-    """The report's sentence on where an ablation table ran and what each row changes (config ``mlc``)."""
+def ablation_note(
+    table: str, rows: Mapping[str, str], variants: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]
+) -> str:
+    """The report's sentence on where an ablation table ran (``datasets``) and what each row changes: row name ->
+    run, and each variant run's method and ``params``."""
     changes = "; ".join(
-        f"{name}: {mlc['variants'][run].get('params', {}) if run in mlc['variants'] else 'as chosen'}"
-        for name, run in rows.items()
+        f"{name}: {variants[run].get('params', {}) if run in variants else 'as chosen'}" for name, run in rows.items()
     )
     return (
         f"The thesis ran {table.replace('table', 'Table ').replace('_', '.')} on eBird, which is not public; here it "
-        f"runs on {', '.join(mlc['ablation_datasets'])} (the eBird stand-in is set beside the thesis' eBird numbers, "
+        f"runs on {', '.join(datasets)} (the eBird stand-in is set beside the thesis' eBird numbers, "
         "but it is other data). Every row trains with the settings its method chose on validation plus the row's "
         f"change: {changes}."
     )

@@ -127,6 +127,7 @@ def check_params(method: str, params: dict[str, Any]) -> None:
 
 def _fit_deep(
     method: str,
+    settings: list[Any],
     params: dict[str, Any],
     data: PreparedMlc,
     data_dir: str | Path,
@@ -134,7 +135,7 @@ def _fit_deep(
     ckpt_dir: str | Path | None,
 ) -> tuple[Scores, dict[str, Any], MlcParams, torch.nn.Module]:
     build = DEEP[method][1]
-    train_cfg, model_cfg, p = split_params(params, *param_classes(method))
+    train_cfg, model_cfg, p = settings
     device = pick_device()
     x_tr, y_tr = data.part("train")
     x_va, y_va = data.part("val")
@@ -202,11 +203,11 @@ def run(
     ``params`` holds fields of ``TrainConfig``, the model's config and ``MlcParams`` (unknown keys raise).
     With ``evaluate_test=False`` (grid search) only validation is scored.
     """
-    param_classes(method)  # an unknown method raises here
+    settings = split_params(params, *param_classes(method))  # an unknown method or setting raises here
     torch.set_num_threads(max(1, threads))
     seed_everything(seed)
     t0, started = time.perf_counter(), utc_now()
-    fraction = split_params({k: v for k, v in params.items() if k == "train_fraction"}, MlcParams)[0].train_fraction
+    fraction = next(s for s in settings if isinstance(s, MlcParams)).train_fraction
     data = training_subset(load_prepared(data_dir), fraction)
     name = data.info["dataset"]
     log.info(
@@ -218,9 +219,9 @@ def run(
         f", {len(data.split['train'])} training rows ({fraction:.0%})" if fraction < 1 else "",
     )
     if method in DEEP:
-        predict, extra, p, model = _fit_deep(method, params, data, data_dir, seed, ckpt_dir)
+        predict, extra, p, model = _fit_deep(method, settings, params, data, data_dir, seed, ckpt_dir)
     else:
-        p, estimator = split_params(params, *param_classes(method))
+        p, estimator = settings
         predict = estimator.fit(*data.part("train")).predict_proba
         extra = {"device": "cpu", "config": {"run": asdict(p), "model": init_settings(estimator)}}
     x_va, y_va = data.part("val")
