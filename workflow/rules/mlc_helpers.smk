@@ -6,6 +6,8 @@ from seqstruct.mlc.train import METHODS as MLC_METHODS
 from seqstruct.mlc.train import check_params as mlc_check_params
 
 MLC = config["mlc"]
+
+
 #: the ablation runs: a variant is a method with settings merged over the method's validation-chosen ones;
 #: Figure 2.20's data fractions are variants <method>_p<percent> of their own
 def mlc_fraction_run(method, pct):
