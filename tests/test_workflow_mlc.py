@@ -48,6 +48,7 @@ def _expected(config: dict) -> dict[str, int]:
         "mlc_statistics": 1,
         "mlc_fraction_figure": 1 if fr["methods"] else 0,
         "mlc_embedding_figure": len(figure_sets),
+        "mlc_dataset_runs": len({*mlc["table_datasets"], *mlc["extra_datasets"]}),
     }
 
 
@@ -97,6 +98,11 @@ def test_smoke_run_makes_every_mlc_table(smoke_run: Path) -> None:
     assert stats.loc[0, "n_samples_mean"] == 160  # the synthetic train + test rows
     prepared = json.loads((smoke_run / "results/data/mlc/toy/info.json").read_text())
     assert prepared["sparse"] and sum(prepared["sizes"].values()) == 160
+    runs = pd.read_csv(smoke_run / "results/models/mlc/toy.runs.csv")  # the data set's own target
+    n_seeds = len(merge_configs(ROOT / "config/config.yaml", ROOT / SMOKE)["seeds"])
+    per_method = {name: 1 if m in DETERMINISTIC else n_seeds for m, name in METHODS.items()}
+    assert runs.groupby("method", sort=False).size().to_dict() == per_method
+    assert runs[["threshold", "ex_f1", "p_at_1", "seconds"]].notna().all().all()
 
 
 @pytest.mark.slow

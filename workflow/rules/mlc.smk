@@ -9,6 +9,7 @@ include: "mlc_helpers.smk"
 # The synthetic stand-in and the tables take seconds: on a cluster they run where Snakemake runs.
 localrules:
     synthesize_mlc,
+    mlc_dataset_runs,
     mlc_table,
     mlc_statistics,
     mlc_fraction_figure,
@@ -108,6 +109,21 @@ rule train_mlc:
         ckpt="results/ckpt/mlc/{run}/{dataset}/seed{seed}",
     script:
         "../scripts/train_mlc.py"
+
+
+rule mlc_dataset_runs:
+    input:
+        metrics=lambda wc: mlc_dataset_metrics(wc.dataset),
+    output:
+        "results/models/mlc/{dataset}.runs.csv",
+    log:
+        "logs/mlc_dataset_runs/{dataset}.log",
+    wildcard_constraints:
+        **MLC_WILDCARDS,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/mlc_runs.py"
 
 
 rule mlc_table:

@@ -230,6 +230,15 @@ def mlc_table_runs(table):
     ]
 
 
+def mlc_dataset_metrics(dataset):
+    """metrics.json of every run of the run tables' methods on `dataset` (the target mlc_dataset_runs)."""
+    return [
+        f"{mlc_run_dir(method, dataset, seed)}/metrics.json"
+        for method in mlc_methods()
+        for seed in seeds_for(method, MLC_DETERMINISTIC)
+    ]
+
+
 def mlc_table_metrics(wildcards):
     """metrics.json of every run of a run table."""
     return [f"{run}/metrics.json" for run, _ in mlc_table_runs(wildcards.table)]
@@ -290,7 +299,8 @@ def mlc_tables():
 
 
 def mlc_targets():
-    """Every MLC table, meta and report of the config, and the extras table when there are other data sets."""
+    """Every MLC table, meta and report of the config, the extras table when there are other data sets, the
+    figures, and each run table data set's runs summary."""
     tables = [*MLC["tables"], "table2_11", *MLC["ablations"]]
     if mlc_table_datasets("mlc_extras"):
         tables.append("mlc_extras")
@@ -310,5 +320,9 @@ def mlc_targets():
     targets += expand(
         "results/figures/figure2_19_{dataset}.png",
         dataset=MLC["embedding_figure"]["datasets"],
+    )
+    targets += expand(
+        "results/models/mlc/{dataset}.runs.csv",
+        dataset=dict.fromkeys([*MLC["table_datasets"], *MLC["extra_datasets"]]),
     )
     return targets

@@ -42,6 +42,8 @@ class ComparisonSpec:
         Metric -> column label (default: the metric name).
     panel_map : mapping
         Our panel -> the thesis panel it stands for (default: the same panel).
+    method_map : mapping
+        A thesis method name -> ours, where the thesis prints another name for the same method.
     thesis_only : tuple, optional
         The one thesis panel every panel of ours is compared with (the thesis has no other).
     decimals : int, optional
@@ -54,6 +56,7 @@ class ComparisonSpec:
     method_key: str = "method"
     labels: Mapping[str, str] = field(default_factory=dict)
     panel_map: Mapping[Panel, Panel] = field(default_factory=dict)
+    method_map: Mapping[str, str] = field(default_factory=dict)
     thesis_only: Panel | None = None
     decimals: int | None = None
 
@@ -87,6 +90,7 @@ class ComparisonSpec:
             "method_key": self.method_key,
             "labels": dict(self.labels),
             "panel_map": [[list(k), list(v)] for k, v in self.panel_map.items()],
+            "method_map": dict(self.method_map),
             "thesis_only": list(self.thesis_only) if self.thesis_only else None,
             "decimals": self.decimals,
         }
@@ -101,6 +105,7 @@ class ComparisonSpec:
             method_key=d.get("method_key", "method"),
             labels=dict(d.get("labels") or {}),
             panel_map={tuple(k): tuple(v) for k, v in d.get("panel_map") or []},
+            method_map=dict(d.get("method_map") or {}),
             thesis_only=tuple(d["thesis_only"]) if d.get("thesis_only") else None,
             decimals=d.get("decimals"),
         )
@@ -192,7 +197,7 @@ def compare(table: pd.DataFrame, thesis: pd.DataFrame, spec: ComparisonSpec) -> 
         panel = panel if isinstance(panel, tuple) else (panel,)
         tp = spec.thesis_panel(panel)
         mask = np.logical_and.reduce([thesis[k] == v for k, v in zip(keys, tp)]) if keys else np.ones(len(thesis), bool)
-        th = thesis[mask].set_index(m)
+        th = thesis[mask].replace({m: dict(spec.method_map)}).set_index(m)
         order = ordering(
             rows.set_index(m)[f"{head}_mean"], th[head] if head in th else pd.Series(dtype=float), spec.metrics[head]
         )

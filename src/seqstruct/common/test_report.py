@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -68,12 +70,22 @@ def test_any_table_is_compared_by_its_keys_and_directions() -> None:
     assert "Highest ex-F1 here: **c-gmvae**" in text and text.rstrip().endswith("- thesis birds: missing")
 
 
+def test_method_map_compares_a_thesis_row_printed_under_another_name() -> None:
+    ours, thesis, spec = _f1_table()
+    thesis["method"] = thesis["method"].replace({"mpvae": "MP-VAE"})
+    (alone, *_) = compare(ours, thesis, spec)
+    assert alone.pairs == 0  # the thesis' MP-VAE is not our mpvae ...
+    (mapped, *_) = compare(ours, thesis, replace(spec, method_map={"MP-VAE": "mpvae"}))
+    assert (mapped.pairs, mapped.thesis.loc["mpvae", "f1"]) == (1, 0.648)  # ... unless mapped
+
+
 def test_spec_survives_json_and_checks_its_headline() -> None:
     spec = ComparisonSpec(
         panel_keys=("crop", "test_year"),
         metrics={"rmse": "lower"},
         headline="rmse",
         panel_map={("soybean", 2017): ("soybean", 2019)},
+        method_map={"GNN": "GNN-RNN"},
         thesis_only=None,
         decimals=4,
     )

@@ -34,6 +34,9 @@ TABLE_METRICS: dict[str, tuple[str, ...]] = {
 HEADLINE = {"table2_13": "ex_f1"}
 #: key columns where they are not (dataset, method): Table 2.13 compares runs on different shares of the data
 TABLE_KEYS = {"table2_13": ("dataset", "method", "data_pct")}
+#: a thesis row name -> ours where the thesis prints another name for the same method (Table 2.10: "MLARAM" for
+#: the HARAM row of Tables 2.8/2.9)
+THESIS_NAMES = {"table2_10": {"MLARAM": "HARAM"}}
 LABELS = {"ex_f1": "ex-F1", "mi_f1": "mi-F1", "ma_f1": "ma-F1", "ha": "HA", "p_at_1": "P@1"}
 #: Table 2.11's columns (seqstruct.mlc.prepare.dataset_statistics)
 STATISTICS = (
@@ -57,6 +60,7 @@ def comparison_spec(table_name: str, stand_ins: Mapping[str, str] | None = None)
         headline=HEADLINE.get(table_name, metrics[0]),
         labels={m: LABELS[m] for m in metrics},
         panel_map={(d,): (theirs,) for d, theirs in (stand_ins or {}).items()},
+        method_map=THESIS_NAMES.get(table_name, {}),
         decimals=3,
     )
 
@@ -229,3 +233,28 @@ def unavailable_reasons(unavailable: Mapping[str, str], registry: Mapping[str, A
 def read_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     """The metrics.json records of ``paths``."""
     return [read_json(p) for p in paths]
+
+
+#: the columns of ``runs_summary`` taken from each run's test metrics
+RUN_METRICS = ("ex_f1", "mi_f1", "ma_f1", "ha", "p_at_1")
+
+
+def runs_summary(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per run (the ``<dataset>.runs.csv`` of one data set's runs, in the order given): ``dataset``,
+    ``method``, ``seed``, the validation-chosen ``threshold``, its test metrics (``RUN_METRICS``), ``best_epoch``
+    (empty for a deterministic method) and ``seconds``."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": r["dataset"],
+                "method": r["method"],
+                "seed": r["seed"],
+                "threshold": r["threshold"],
+                **{m: r["test"][m] for m in RUN_METRICS},
+                "best_epoch": r.get("best_epoch"),
+                "seconds": r["seconds"],
+            }
+            for r in runs
+        ],
+        columns=["dataset", "method", "seed", "threshold", *RUN_METRICS, "best_epoch", "seconds"],
+    )
