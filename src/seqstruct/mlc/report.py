@@ -95,6 +95,10 @@ def _intro(meta: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> str:
         + (f"; {', '.join(single)} are deterministic and run once" if single else "")
         + ". Metrics as defined in `seqstruct.common.metrics.multilabel` (empty samples and labels: "
         "docs/deviations.md, chapter 2.3). SLEEC and RBCC are not implemented here."
+        + "".join(
+            f" The thesis prints this table's {ours} row as {theirs}."
+            for theirs, ours in ((meta.get("thesis") or {}).get("method_map") or {}).items()
+        )
     )
 
 
