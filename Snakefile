@@ -24,6 +24,7 @@ validate(
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/crop.smk"
+include: "workflow/rules/dos.smk"
 include: "workflow/rules/mlc.smk"
 include: "workflow/rules/thesis.smk"
 include: "workflow/rules/targets.smk"

@@ -43,15 +43,13 @@ import scipy.sparse as sp
 
 from seqstruct.common.errors import InputError, print_error
 from seqstruct.common.io import atomic_path, write_json
-from seqstruct.common.seeding import generator
+from seqstruct.common.splits import FRACTIONS, SPLITS, random_split
 from seqstruct.mlc.arff import read_mulan
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
 #: the files of a prepared folder (module docstring); a run's fingerprint and provenance cover them all
 PREPARED_FILES = ("features.npz", "labels.npy", *(f"{k}_idx.npy" for k in SPLITS), "info.json")
-FRACTIONS = (0.8, 0.1, 0.1)
 #: raw format -> the keyword options of its reader that the CLI offers (config ``mlc.datasets.<name>.options``)
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "mulan": (),
@@ -93,33 +91,8 @@ class PreparedMlc:
 
 
 def split_indices(n: int, seed: int, dataset: str, fractions: Sequence[float] = FRACTIONS) -> dict[str, np.ndarray]:
-    """A seeded random split of ``n`` rows into train/val/test with the given fractions.
-
-    Parameters
-    ----------
-    n : int
-        Number of rows.
-    seed : int
-        The split seed (config ``mlc.split_seed``).
-    dataset : str
-        The dataset id, mixed into the seed so that each data set gets its own permutation.
-    fractions : sequence of 3 floats
-        Train, validation and test shares, summing to 1; val and test get ``round(share * n)`` rows, train the
-        rest.
-
-    Returns
-    -------
-    dict of str to ndarray
-        ``train``, ``val``, ``test`` -> sorted int64 indices, disjoint, covering ``0..n-1``.
-    """
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(f"fractions must be three non-negative shares summing to 1, got {list(fractions)}")
-    n_val, n_test = round(fractions[1] * n), round(fractions[2] * n)
-    if n_val + n_test >= n:
-        raise ValueError(f"{n} rows are too few for the split {list(fractions)}")
-    perm = generator(seed, "mlc-split", dataset).permutation(n)
-    parts = {"val": perm[:n_val], "test": perm[n_val : n_val + n_test], "train": perm[n_val + n_test :]}
-    return {k: np.sort(parts[k]).astype(np.int64) for k in SPLITS}
+    """The MLC split of ``n`` rows: ``seqstruct.common.splits.random_split(n, seed, "mlc-split", dataset)``."""
+    return random_split(n, seed, "mlc-split", dataset, fractions)
 
 
 def dataset_statistics(labels: np.ndarray) -> dict[str, float]:

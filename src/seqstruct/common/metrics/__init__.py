@@ -1,18 +1,20 @@
 """Metrics by task, each module with the ``DIRECTIONS`` of its metrics (``lower`` or ``higher`` is better).
 
 ``regression``: RMSE, R², Pearson correlation, mean error (crop). ``multilabel``: example-, micro- and macro-F1,
-Hamming accuracy, precision@k and the validation threshold (MLC). Spectra and WER metrics arrive with their
-domains as modules of their own; ``DIRECTIONS`` joins every module's table, and a metric name must
+Hamming accuracy, precision@k and the validation threshold (MLC). ``spectra``: R², MAE, MSE and
+Wasserstein distance of DoS spectra in the normalised and the original space (DoS). WER metrics arrive with
+their domain as a module of its own; ``DIRECTIONS`` joins every module's table, and a metric name must
 mean the same in every module that defines it.
 """
 
 from __future__ import annotations
 
-from seqstruct.common.metrics import multilabel, regression
+from seqstruct.common.metrics import multilabel, regression, spectra
 from seqstruct.common.metrics.multilabel import choose_threshold, multilabel_metrics
 from seqstruct.common.metrics.regression import bias, pearson, r2, regression_metrics, rmse
+from seqstruct.common.metrics.spectra import spectrum_metrics
 
-_MODULES = (regression, multilabel)
+_MODULES = (regression, multilabel, spectra)
 
 
 def _join() -> dict[str, str]:
@@ -52,4 +54,5 @@ __all__ = [
     "r2",
     "regression_metrics",
     "rmse",
+    "spectrum_metrics",
 ]
