@@ -70,7 +70,17 @@ def test_default_dry_run_plans_what_the_config_asks_for(workdir: Path) -> None:
         entry = mlc["datasets"][name]
         names = [f["name"] for f in registry[entry["registry"]]["files"]]
         files |= {(entry["registry"], n) for n in roles(entry["format"], names, name).values()}
+    dos = config["dos"]  # the phonon CSV (random split: no index files); MP eDoS comes from fetch_mp_edos
+    files |= {
+        (dos["datasets"][t["dataset"]]["registry"], "data.csv")
+        for t in dos["tables"].values()
+        if t["dataset"] == "phdos"
+    }
     assert counts["fetch_raw"] == len(files)
+    assert counts["train_dos"] == len(
+        {m for t in dos["tables"].values() if t["dataset"] == "phdos" for m in t["methods"]}
+    ) * len(config["seeds"])
+    assert counts["dos_timing"] == 1 and "fetch_mp_edos" not in counts  # no eDoS without dos.edos.ids_file
 
 
 def test_numbers_given_on_the_command_line(workdir: Path) -> None:
@@ -88,7 +98,9 @@ def test_named_target_tables_makes_every_table_without_figures(workdir: Path) ->
 
 def test_crop_table_rule_claims_only_its_own_table_names(workdir: Path) -> None:
     """Table names are explicit per domain: another chapter's table is not taken for a crop table."""
-    res = snakemake(workdir, "-n", "--cores", "1", "results/tables/table2_3.csv")  # chapter 2.2: no rule yet
+    res = snakemake(workdir, "results/tables/table2_3.csv", "-n", "--cores", "1", "--quiet", "rules")
+    assert res.returncode == 0 and "dos_table " in res.stdout and "crop_table " not in res.stdout
+    res = snakemake(workdir, "-n", "--cores", "1", "results/tables/table3_1.csv")  # chapter 3.1: no rule yet
     assert res.returncode != 0 and "MissingRuleException" in res.stdout + res.stderr
     assert "rule crop_table" not in res.stdout + res.stderr
     res = snakemake(workdir, "results/tables/table2_8.csv", "-n", "--cores", "1", "--quiet", "rules")

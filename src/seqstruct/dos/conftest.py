@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
@@ -9,6 +12,11 @@ from torch_geometric.data import Batch, Data
 from seqstruct.dos.batch import GraphDims
 
 CUTOFF = 8.0  # Å, the graph radius (methods.md §2.1)
+#: the staged DoS files (``$SEQSTRUCT_DATA_MIRROR/dos``, else ``../shared/data/dos`` beside the checkout)
+DOS_MIRROR = (
+    Path(os.environ.get("SEQSTRUCT_DATA_MIRROR") or Path(__file__).resolve().parents[3].parent / "shared" / "data")
+    / "dos"
+)
 
 
 def make_batch(

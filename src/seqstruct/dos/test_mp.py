@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,11 +18,10 @@ from pymatgen.electronic_structure.dos import CompleteDos, Dos
 
 from seqstruct.common.errors import InputError
 from seqstruct.dos import mp
+from seqstruct.dos.conftest import DOS_MIRROR
 from seqstruct.dos.phonon import read_phonon_csv
 
-ROOT = Path(__file__).resolve().parents[3]
-MIRROR = Path(os.environ.get("SEQSTRUCT_DATA_MIRROR") or ROOT.parent / "shared" / "data")
-SMOKE = MIRROR / "dos" / "edos_smoketest"
+SMOKE = DOS_MIRROR / "edos_smoketest"
 #: emmet's Fe_dos.json.gz stores no id; mp-13 is Materials Project's bcc Fe
 FE_ID = "mp-13"
 
