@@ -13,6 +13,15 @@ def dos_fail(message):
     raise WorkflowError(f"config dos: {message}")
 
 
+for _table, _spec in DOS["tables"].items():  # parse time: one line naming the key
+    if _spec["dataset"] not in DOS["datasets"]:
+        dos_fail(
+            f"tables.{_table}.dataset {_spec['dataset']!r} is not in dos.datasets {sorted(DOS['datasets'])}"
+        )
+if DOS["timing"]["dataset"] not in DOS["datasets"]:
+    dos_fail(f"timing.dataset {DOS['timing']['dataset']!r} is not in dos.datasets")
+
+
 #: the data sets that are ingested: MP eDoS only with an ids file (it needs MP_API_KEY) or a synthetic source
 def dos_available(dataset):
     entry = DOS["datasets"][dataset]
@@ -35,14 +44,6 @@ DOS_WILDCARDS = {
     "seed": r"\d+",
     "table": "|".join(DOS_TABLES) or "^$",
 }
-
-for _table, _spec in DOS["tables"].items():  # parse time: one line naming the key
-    if _spec["dataset"] not in DOS["datasets"]:
-        dos_fail(
-            f"tables.{_table}.dataset {_spec['dataset']!r} is not in dos.datasets {sorted(DOS['datasets'])}"
-        )
-if DOS["timing"]["dataset"] not in DOS["datasets"]:
-    dos_fail(f"timing.dataset {DOS['timing']['dataset']!r} is not in dos.datasets")
 
 
 def dos_check_settings():
