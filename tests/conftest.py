@@ -45,6 +45,15 @@ def snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess.Com
 SMOKE = "tests/config/smoke.yaml"
 
 
+def planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
+    """Job counts per rule of a dry run (``snakemake -n --quiet rules``); targets go first, since options such
+    as ``--configfile`` take every word after them."""
+    res = snakemake(workdir, *targets, "-n", "--cores", "2", "--quiet", "rules", *args)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = (line.split() for line in res.stdout.splitlines())
+    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return copy_workflow(tmp_path / "wf")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 import yaml
-from conftest import ROOT, SMOKE, mirror_dir, snakemake
+from conftest import ROOT, SMOKE, mirror_dir, planned, snakemake
 
 from seqstruct.common.config import merge_configs
 from seqstruct.crop.train import DETERMINISTIC, METHODS
@@ -32,15 +32,6 @@ def test_dry_run(workdir: Path, config: list[str]) -> None:
     assert "train_crop" in res.stdout and "crop_table" in res.stdout
 
 
-def _planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
-    """Job counts per rule of a dry run (``snakemake -n --quiet rules``); targets go first, since options such
-    as ``--configfile`` take every word after them."""
-    res = snakemake(workdir, *targets, "-n", "--cores", "2", "--quiet", "rules", *args)
-    assert res.returncode == 0, res.stdout + res.stderr
-    rows = (line.split() for line in res.stdout.splitlines())
-    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
-
-
 def _expected_crop_jobs(config: dict) -> dict[str, int]:
     """What the crop config asks for: one selection per (method, test year), one training run per seed (the
     first seed only for deterministic methods), one table per table name, maps per test year."""
@@ -58,7 +49,7 @@ def _expected_crop_jobs(config: dict) -> dict[str, int]:
 
 
 def test_default_dry_run_plans_what_the_config_asks_for(workdir: Path) -> None:
-    counts = _planned(workdir)
+    counts = planned(workdir)
     config = merge_configs(ROOT / "config/config.yaml")
     expected = _expected_crop_jobs(config)
     assert {k: counts.get(k, 0) for k in expected} == expected
@@ -85,14 +76,14 @@ def test_default_dry_run_plans_what_the_config_asks_for(workdir: Path) -> None:
 
 def test_numbers_given_on_the_command_line(workdir: Path) -> None:
     """Snakemake parses nested --config values as strings; the schema's numbers still come out as numbers."""
-    counts = _planned(workdir, "--config", "seeds=[0]", "crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}")
+    counts = planned(workdir, "--config", "seeds=[0]", "crop={test_years: [2017], methods: {gnn_rnn_5y: {lr: 1e-3}}}")
     config = merge_configs(ROOT / "config/config.yaml")
     config["seeds"], config["crop"]["test_years"] = [0], [2017]
     assert counts["train_crop"] == _expected_crop_jobs(config)["train_crop"]  # one year, one seed
 
 
 def test_named_target_tables_makes_every_table_without_figures(workdir: Path) -> None:
-    counts = _planned(workdir, "--configfile", SMOKE, targets=("tables",))
+    counts = planned(workdir, "--configfile", SMOKE, targets=("tables",))
     assert counts["crop_table"] == 2 and "crop_figures" not in counts and "scoreboard" not in counts
 
 

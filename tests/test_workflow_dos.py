@@ -11,18 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SMOKE, mirror_dir, snakemake
+from conftest import ROOT, SMOKE, mirror_dir, planned, snakemake
 
 from seqstruct.common.config import merge_configs
 from seqstruct.dos.synthetic import SyntheticDos, write_synthetic
 from seqstruct.dos.train import METHODS
-
-
-def _planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
-    res = snakemake(workdir, *targets, "-n", "--cores", "2", "--quiet", "rules", *args)
-    assert res.returncode == 0, res.stdout + res.stderr
-    rows = (line.split() for line in res.stdout.splitlines())
-    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
 
 
 def _expected(config: dict) -> dict[str, int]:
@@ -52,7 +45,7 @@ def _expected(config: dict) -> dict[str, int]:
 
 @pytest.mark.parametrize("smoke", [False, True], ids=["default", "smoke"])
 def test_dry_run_plans_what_the_config_asks_for(workdir: Path, smoke: bool) -> None:
-    counts = _planned(workdir, *(["--configfile", SMOKE] if smoke else []))
+    counts = planned(workdir, *(["--configfile", SMOKE] if smoke else []))
     config = merge_configs(ROOT / "config/config.yaml", *([ROOT / SMOKE] if smoke else []))
     expected = _expected(config)
     assert {k: counts.get(k, 0) for k in expected} == expected
@@ -75,7 +68,7 @@ def test_edos_without_a_key_stops_with_one_line(workdir: Path, monkeypatch: pyte
     (workdir / "ids.txt").write_text("mp-149\nmp-13\n")
     cfg = workdir / "edos.yaml"
     cfg.write_text("dos:\n  edos: {ids_file: ids.txt}\n")
-    counts = _planned(workdir, "--configfile", str(cfg))
+    counts = planned(workdir, "--configfile", str(cfg))
     assert counts["dos_table"] == 4 and counts["fetch_mp_edos"] == 1
     res = snakemake(workdir, "resources/raw/mp_edos/edos.csv", "--cores", "1", "--configfile", str(cfg))
     assert res.returncode != 0

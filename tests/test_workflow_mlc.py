@@ -10,18 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SMOKE, mirror_dir, snakemake
+from conftest import ROOT, SMOKE, mirror_dir, planned, snakemake
 
 from seqstruct.common.config import merge_configs
 from seqstruct.mlc.synthetic import SyntheticMlc, write_synthetic_mulan
 from seqstruct.mlc.train import DETERMINISTIC, METHODS
-
-
-def _planned(workdir: Path, *args: str, targets: tuple[str, ...] = ()) -> dict[str, int]:
-    res = snakemake(workdir, *targets, "-n", "--cores", "2", "--quiet", "rules", *args)
-    assert res.returncode == 0, res.stdout + res.stderr
-    rows = (line.split() for line in res.stdout.splitlines())
-    return {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit() and r[0] not in ("total", "job")}
 
 
 def _expected(config: dict) -> dict[str, int]:
@@ -54,7 +47,7 @@ def _expected(config: dict) -> dict[str, int]:
 
 @pytest.mark.parametrize("smoke", [False, True], ids=["default", "smoke"])
 def test_dry_run_plans_what_the_config_asks_for(workdir: Path, smoke: bool) -> None:
-    counts = _planned(workdir, *(["--configfile", SMOKE] if smoke else []))
+    counts = planned(workdir, *(["--configfile", SMOKE] if smoke else []))
     config = merge_configs(ROOT / "config/config.yaml", *([ROOT / SMOKE] if smoke else []))
     expected = _expected(config)
     assert {k: counts.get(k, 0) for k in expected} == expected

@@ -14,6 +14,7 @@ import itertools
 import logging
 import math
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -141,3 +142,31 @@ def select(
 
 def _mean(values: Sequence[float]) -> float:
     return math.fsum(float(v) for v in values) / len(values)
+
+
+#: a domain's training entry: ``run(method, data_dir, seed, params, out_dir, threads=..., evaluate_test=False)``
+RunFn = Callable[..., Mapping[str, Any]]
+
+
+def select_runs(
+    run: RunFn,
+    method: str,
+    data_dir: str | os.PathLike[str],
+    base: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    seed: int,
+    out: str | os.PathLike[str],
+    metric: str,
+    maximize: bool,
+    context: Mapping[str, Any],
+    desc: str,
+    threads: int = 1,
+) -> dict[str, Any]:
+    """:func:`select` with a domain's training entry: every grid point is one ``run(..., evaluate_test=False)``
+    (validation only; its record and artifacts go to a temporary folder that is removed)."""
+
+    def train(params: dict[str, Any], s: int) -> Mapping[str, Any]:
+        with tempfile.TemporaryDirectory() as tmp:
+            return run(method, data_dir, s, params, tmp, threads=threads, evaluate_test=False)
+
+    return select(train, base, grid, seed, out, metric, maximize=maximize, context=context, desc=desc)

@@ -1,12 +1,15 @@
-"""Shared pieces of the DoS model tests: tiny random crystal-graph batches in the format of ``batch.py``."""
+"""Shared pieces of the DoS model tests: tiny random crystal-graph batches in the format of ``batch.py``, the
+training loss, and the checks every model passes (``reset_parameters()``, fitting a tiny batch)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 from torch_geometric.data import Batch, Data
 
 from seqstruct.dos.batch import GraphDims
@@ -89,3 +92,58 @@ def target_of(batch: Batch) -> torch.Tensor:
 def tiny_batch() -> Batch:
     """``make_batch()`` with its defaults: 3 crystals of 2, 3 and 5 atoms, F=7, G=5, C=103, L=11."""
     return make_batch()
+
+
+def kl_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of KL(p || softmax(logits)) with p = y / Σy (the Xtal2DoS training loss at temp 1)."""
+    p = y / (y.sum(-1, keepdim=True) + 1e-10)
+    return (p * (torch.log(p + 1e-10) - torch.log_softmax(logits, -1))).sum(-1).mean()
+
+
+def check_reset_parameters(make: Callable[[], nn.Module], every: bool = False) -> None:
+    """``reset_parameters()`` is deterministic under a seed and redraws every weight matrix (with ``every``: every
+    floating-point tensor of more than one value); a fresh model has the same state keys."""
+    torch.manual_seed(0)
+    model = make()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    states = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        model.reset_parameters()
+        states.append({k: v.clone() for k, v in model.state_dict().items()})
+    for k, v in states[0].items():
+        torch.testing.assert_close(v, states[1][k], rtol=0, atol=0, msg=k)
+    redrawn = [
+        k for k, v in before.items() if v.is_floating_point() and v.numel() > 1 and not torch.equal(v, states[0][k])
+    ]
+    names = {n for n, _ in model.named_parameters()}
+    must = [
+        k
+        for k, v in before.items()
+        if k in names and v.numel() > 1 and (every or (k.endswith("weight") and v.dim() > 1))
+    ]
+    assert must and set(must) <= set(redrawn), set(must) - set(redrawn)
+    torch.manual_seed(1)
+    assert make().state_dict().keys() == model.state_dict().keys()
+
+
+def check_overfits(
+    model: nn.Module,
+    batch: Batch,
+    steps: int = 40,
+    lr: float = 3e-3,
+    loss: Callable[[nn.Module, Batch], torch.Tensor] | None = None,
+) -> None:
+    """A few dozen Adam steps on one tiny batch halve the loss (default: :func:`kl_loss` of the logits)."""
+    torch.manual_seed(0)
+    loss = loss or (lambda m, b: kl_loss(m(b), b.y))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        value = loss(model, batch)
+        value.backward()
+        opt.step()
+        losses.append(value.item())
+    assert losses[-1] < 0.5 * losses[0], losses

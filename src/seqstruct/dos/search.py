@@ -10,7 +10,6 @@ validation ``metric`` goes to ``selection.json``, which the training runs of eve
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 from seqstruct.common import search as grid_search
@@ -31,13 +30,10 @@ def select(
 ) -> dict[str, Any]:
     """Choose ``method``'s settings on the validation split of ``dataset``, write them to ``out`` (JSON) and
     return the record; ``metric``'s direction (``seqstruct.common.metrics``) says which way is better."""
-
-    def train(params: dict[str, Any], s: int) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            return run(method, data_dir, s, params, tmp, threads=threads, evaluate_test=False)
-
-    return grid_search.select(
-        train,
+    return grid_search.select_runs(
+        run,
+        method,
+        data_dir,
         base,
         grid,
         seed,
@@ -46,4 +42,5 @@ def select(
         maximize=direction(metric) == "higher",
         context={"method": method, "dataset": dataset},
         desc=f"{METHODS[method]} {dataset}",
+        threads=threads,
     )

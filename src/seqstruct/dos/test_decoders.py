@@ -5,14 +5,14 @@ import torch
 from torch_geometric.data import Batch
 
 from seqstruct.dos.batch import GraphDims
+from seqstruct.dos.conftest import check_overfits, check_reset_parameters
 from seqstruct.dos.decoders import ChunkGRUAttnNet, ChunkGRUNet, DecoderConfig, GRUAttnNet, GRUDecoderNet
 from seqstruct.dos.test_xtal2dos import (
     DIMS,
     check_gradients_reach_every_parameter,
-    check_overfits,
     check_padding_and_order_invariance,
-    check_reset_parameters,
     crystals,
+    peaky_batch,
 )
 
 TINY = DecoderConfig(d_model=16, enc_hidden=4, enc_heads=2, hidden=16, pos_dim=4)
@@ -89,4 +89,4 @@ def test_reset_parameters_redraws_every_parameter_deterministically(cls: type[GR
 @pytest.mark.parametrize("cls", [GRUDecoderNet, ChunkGRUAttnNet])
 def test_a_few_adam_steps_fit_three_crystals(cls: type[GRUDecoderNet]) -> None:
     torch.manual_seed(0)
-    check_overfits(cls(DIMS, _cfg(graph_dropout=0.0)), steps=60, lr=1e-2)
+    check_overfits(cls(DIMS, _cfg(graph_dropout=0.0)), peaky_batch(), steps=60, lr=1e-2)

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 from e3nn import o3
 
-from seqstruct.dos.conftest import dims_of, make_batch, target_of
+from seqstruct.dos.conftest import check_overfits, check_reset_parameters, dims_of, make_batch
 from seqstruct.dos.e3nn_net import E3NNConfig, E3NNNet
 
 TINY = E3NNConfig(em=8, irreps_hidden="8x0e + 4x1o + 2x2e", lmax=2, layers=2, n_basis=6, radial=(8,))
@@ -82,30 +82,10 @@ def test_messages_are_aggregated_at_the_centre() -> None:
     assert receivers <= changed <= receivers | {j}
 
 
-def test_reset_parameters_is_deterministic_under_a_seed(tiny_batch) -> None:
-    model = E3NNNet(dims_of(tiny_batch), TINY)
-    first = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.manual_seed(2)
-    model.reset_parameters()
-    a = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.manual_seed(2)
-    model.reset_parameters()
-    assert all(torch.equal(a[k], v) for k, v in model.state_dict().items())
-    for name, _ in model.named_parameters():
-        assert not torch.equal(first[name], a[name]), name
+def test_reset_parameters_redraws_every_weight_deterministically(tiny_batch) -> None:
+    check_reset_parameters(lambda: E3NNNet(dims_of(tiny_batch), TINY), every=True)
 
 
 def test_overfits_a_tiny_batch() -> None:
-    torch.manual_seed(0)
     batch = make_batch(n_atoms=(2, 3, 5, 4))
-    model = E3NNNet(dims_of(batch), TINY)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    target = target_of(batch)
-    losses = []
-    for _ in range(40):
-        loss = (torch.xlogy(target, target) - target * F.log_softmax(model(batch), -1)).sum(-1).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    assert losses[-1] < 0.5 * losses[0]
+    check_overfits(E3NNNet(dims_of(batch), TINY), batch, lr=1e-2)

@@ -1,9 +1,8 @@
 import pytest
 import torch
-import torch.nn.functional as F
 from torch_geometric.utils import scatter
 
-from seqstruct.dos.conftest import dims_of, make_batch, target_of
+from seqstruct.dos.conftest import check_overfits, check_reset_parameters, dims_of, make_batch
 from seqstruct.dos.gatgnn import GATGNN, GATGNNConfig, GATGNNEncoder, GATGNNEncoderConfig
 
 TINY = GATGNNConfig(hidden=8, layers=2, heads=2, comp_hidden=4, head=(8,))
@@ -45,31 +44,10 @@ def test_messages_flow_from_neighbour_to_centre() -> None:
     assert receivers <= changed <= receivers | {j}
 
 
-def test_reset_parameters_redraws_every_parameter_deterministically(tiny_batch) -> None:
-    model = GATGNN(dims_of(tiny_batch), TINY)
-    first = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.manual_seed(5)
-    model.reset_parameters()
-    a = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.manual_seed(5)
-    model.reset_parameters()
-    assert all(torch.equal(a[k], v) for k, v in model.state_dict().items())
-    for name, _ in model.named_parameters():
-        if not name.endswith("bias") and "norm" not in name and "bn_" not in name:
-            assert not torch.equal(first[name], a[name]), name
+def test_reset_parameters_redraws_every_weight_deterministically(tiny_batch) -> None:
+    check_reset_parameters(lambda: GATGNN(dims_of(tiny_batch), TINY))
 
 
 def test_overfits_a_tiny_batch() -> None:
-    torch.manual_seed(0)
     batch = make_batch(n_atoms=(2, 3, 5, 4))
-    model = GATGNN(dims_of(batch), TINY)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    target = target_of(batch)
-    losses = []
-    for _ in range(40):
-        loss = (torch.xlogy(target, target) - target * F.log_softmax(model(batch), -1)).sum(-1).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    assert losses[-1] < 0.5 * losses[0]
+    check_overfits(GATGNN(dims_of(batch), TINY), batch, lr=1e-2)

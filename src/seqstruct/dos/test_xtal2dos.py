@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import TransformerConv
 
 from seqstruct.dos.batch import GraphDims
+from seqstruct.dos.conftest import check_overfits, check_reset_parameters, kl_loss
 from seqstruct.dos.xtal2dos import CrystalEncoder, Xtal2DoS, Xtal2DoSConfig
 
 DIMS = GraphDims(atom=7, edge=5, comp=103, out=11)
@@ -44,12 +44,6 @@ def crystals(sizes: tuple[int, ...] = (2, 3, 5), seed: int = 0, dims: GraphDims 
     return [crystal(n, seed + i, dims) for i, n in enumerate(sizes)]
 
 
-def kl_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of KL(p || softmax(logits)) with p = y / Σy (the Xtal2DoS training loss at temp 1)."""
-    p = y / (y.sum(-1, keepdim=True) + 1e-10)
-    return (p * (torch.log(p + 1e-10) - torch.log_softmax(logits, -1))).sum(-1).mean()
-
-
 def check_padding_and_order_invariance(model: nn.Module) -> None:
     """In eval mode: reordering the crystals of a batch reorders the outputs, and adding a larger crystal (more
     padding in the dense atom tensor) leaves the other crystals' outputs unchanged."""
@@ -71,41 +65,11 @@ def check_gradients_reach_every_parameter(model: nn.Module) -> None:
         assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
 
 
-def check_reset_parameters(make: Callable[[], nn.Module]) -> None:
-    torch.manual_seed(0)
-    model = make()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    states = []
-    for _ in range(2):
-        torch.manual_seed(1)
-        model.reset_parameters()
-        states.append({k: v.clone() for k, v in model.state_dict().items()})
-    for k, v in states[0].items():
-        torch.testing.assert_close(v, states[1][k], rtol=0, atol=0, msg=k)
-    redrawn = [
-        k for k, v in before.items() if v.is_floating_point() and v.numel() > 1 and not torch.equal(v, states[0][k])
-    ]
-    weights = [k for k, v in before.items() if k.endswith("weight") and v.dim() > 1]
-    assert set(weights) <= set(redrawn), set(weights) - set(redrawn)
-    torch.manual_seed(1)
-    fresh = make()
-    assert fresh.state_dict().keys() == model.state_dict().keys()
-
-
-def check_overfits(model: nn.Module, steps: int = 40, lr: float = 3e-3) -> None:
-    torch.manual_seed(0)
+def peaky_batch() -> Batch:
+    """Three crystals with peaky targets, far from a fresh model's near-uniform prediction."""
     batch = Batch.from_data_list(crystals())
-    batch.y = batch.y**4  # peaky targets, far from the initial near-uniform prediction
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = kl_loss(model(batch), batch.y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0], losses
+    batch.y = batch.y**4
+    return batch
 
 
 @pytest.mark.parametrize("cfg", VARIANTS, ids=lambda c: f"gated={c.gated_residual}-causal={c.causal}")
@@ -177,4 +141,4 @@ def test_reset_parameters_redraws_every_parameter_deterministically() -> None:
 def test_a_few_adam_steps_fit_three_crystals(cfg: Xtal2DoSConfig) -> None:
     torch.manual_seed(0)
     no_dropout = {"graph_dropout": 0.0, "attn_dropout": 0.0}
-    check_overfits(Xtal2DoS(DIMS, Xtal2DoSConfig(**{**cfg.__dict__, **no_dropout})))
+    check_overfits(Xtal2DoS(DIMS, Xtal2DoSConfig(**{**cfg.__dict__, **no_dropout})), peaky_batch())

@@ -10,7 +10,6 @@ the training runs of every seed read. The search itself is the shared ``seqstruc
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 from seqstruct.common import search as grid_search
@@ -30,13 +29,10 @@ def select(
 ) -> dict[str, Any]:
     """Choose ``method``'s settings on the validation split of ``dataset`` and write them to ``out`` (JSON);
     returns the record (``seqstruct.common.search.select``; higher ``metric`` is better)."""
-
-    def train(params: dict[str, Any], s: int) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            return run(method, data_dir, s, params, tmp, threads=threads, evaluate_test=False)
-
-    return grid_search.select(
-        train,
+    return grid_search.select_runs(
+        run,
+        method,
+        data_dir,
         base,
         grid,
         seed,
@@ -45,4 +41,5 @@ def select(
         maximize=True,
         context={"method": method, "dataset": dataset},
         desc=f"{METHODS[method]} {dataset}",
+        threads=threads,
     )
