@@ -110,28 +110,7 @@ def test_a_phonon_format_data_set_is_added_by_config_alone(workdir: Path) -> Non
     raw = workdir / "resources/raw/my_phonons/data.csv"
     raw.parent.mkdir(parents=True)
     write_synthetic(raw, SyntheticDos(n_materials=30, max_atoms=3, n_points=21, seed=5))
-    registry = workdir / "config/datasets.yaml"
-    registry.write_text(
-        registry.read_text()
-        + "  my_phonons:\n    title: N\n    license: L\n    citation: C\n    files:\n"
-        + f"      - name: data.csv\n        url: https://example.org/data.csv\n        size: {raw.stat().st_size}\n"
-        + f"        sha256: {hashlib.sha256(raw.read_bytes()).hexdigest()}\n        mirror: dos/my_phonons.csv\n"
-    )
-    extra = workdir / "mine.yaml"
-    tiny = {"epochs": 1, "batch_size": 8, "hidden": 8, "heads": 2, "head": [8]}
-    extra.write_text(
-        yaml.safe_dump(
-            {
-                "seeds": [0],
-                "dos": {
-                    "datasets": {"mine": {"registry": "my_phonons", "format": "phonon_csv", "length": 21}},
-                    "tables": {"table2_3": {"dataset": "mine", "methods": ["gatgnn"]}},
-                    "timing": {"methods": []},
-                    "methods": {"gatgnn": tiny},
-                },
-            }
-        )
-    )
+    extra = _register_phonons(workdir, raw, 21)
     res = snakemake(workdir, "results/tables/table2_3.csv", "--cores", "2", "--configfile", str(extra))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     table = pd.read_csv(workdir / "results/tables/table2_3.csv")
@@ -164,3 +143,50 @@ def test_real_phonons_through_the_dos_rules(workdir: Path) -> None:
     )
     table = pd.read_csv(workdir / "results/tables/table2_3.csv")
     assert table["r2_mean"].notna().all() and (table["mae_mean"] > 0).all()
+
+
+def _register_phonons(workdir: Path, csv: Path, length: int) -> Path:
+    """Register ``csv`` as dataset ``my_phonons`` and return a config that tables it as ``mine``."""
+    registry = workdir / "config/datasets.yaml"
+    registry.write_text(
+        registry.read_text()
+        + "  my_phonons:\n    title: N\n    license: L\n    citation: C\n    files:\n"
+        + f"      - name: data.csv\n        url: https://example.org/data.csv\n        size: {csv.stat().st_size}\n"
+        + f"        sha256: {hashlib.sha256(csv.read_bytes()).hexdigest()}\n        mirror: dos/my_phonons.csv\n"
+    )
+    extra = workdir / "mine.yaml"
+    tiny = {"epochs": 1, "batch_size": 8, "hidden": 8, "heads": 2, "head": [8]}
+    extra.write_text(
+        yaml.safe_dump(
+            {
+                "seeds": [0],
+                "dos": {
+                    "datasets": {"mine": {"registry": "my_phonons", "format": "phonon_csv", "length": length}},
+                    "tables": {"table2_3": {"dataset": "mine", "methods": ["gatgnn"]}},
+                    "timing": {"methods": []},
+                    "methods": {"gatgnn": tiny},
+                },
+            }
+        )
+    )
+    return extra
+
+
+def test_a_material_without_neighbours_stops_prepare_naming_it(workdir: Path) -> None:
+    raw = workdir / "resources/raw/my_phonons/data.csv"
+    raw.parent.mkdir(parents=True)
+    write_synthetic(raw, SyntheticDos(n_materials=12, max_atoms=3, n_points=21, seed=5))
+    frame = pd.read_csv(raw)
+    s = eval(frame.loc[3, "structure"])
+    s["cell"] = [[30.0, 0, 0], [0, 30.0, 0], [0, 0, 30.0]]  # atoms more than 8 Å from every other and themselves
+    s["positions"] = [[0.0, 0, 0], [15.0, 15.0, 15.0], [0.0, 15.0, 0.0]][: len(s["numbers"])]
+    frame.loc[3, "structure"] = repr(s)
+    frame.to_csv(raw, index=False)
+    extra = _register_phonons(workdir, raw, 21)
+    res = snakemake(workdir, "results/data/dos/mine/info.json", "--cores", "1", "--configfile", str(extra))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    log = (workdir / "logs/prepare_dos/mine.log").read_text().strip().splitlines()
+    assert log[-1].startswith("error: ") and str(frame.loc[3, "mp_id"]) in log[-1] and "cutoff" in log[-1], log[-3:]
+    assert "Traceback" not in "\n".join(log) and "prepare_dos" in out
+    assert not (workdir / "results/data/dos/mine/info.json").exists()
