@@ -112,7 +112,9 @@ def element_features(z: np.ndarray) -> np.ndarray:
     np.ndarray
         float32 features, columns named by ``ELEMENT_FEATURE_NAMES``.
 
-    Shapes:
+    Shapes
+
+    ------
         z: (n,) -> (n, F) with F = ``len(ELEMENT_FEATURE_NAMES)`` = 38
 
     Raises
@@ -137,7 +139,9 @@ def composition_vector(z: np.ndarray) -> np.ndarray:
     np.ndarray
         float32 fractions summing to 1; entry ``Z - 1`` is the fraction of element Z.
 
-    Shapes:
+    Shapes
+
+    ------
         z: (n,), n >= 1 -> (103,)
 
     Raises

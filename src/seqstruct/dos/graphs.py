@@ -133,7 +133,9 @@ def gaussian_expansion(distances: np.ndarray, cutoff: float, n_gaussians: int, w
     np.ndarray
         float32 expansion.
 
-    Shapes:
+    Shapes
+
+    ------
         distances: (E,) -> (E, G)
     """
     centres = np.linspace(0.0, cutoff, n_gaussians)
@@ -181,7 +183,9 @@ def crystal_graph(
     torch_geometric.data.Data
         Fields ``x, z, pos, edge_index, edge_vec, edge_attr, comp`` and ``y`` when a spectrum is given.
 
-    Shapes:
+    Shapes
+
+    ------
         x: (n, F) float32, z: (n,) int64, pos: (n, 3) float32, edge_index: (2, E) int64, edge_vec: (E, 3)
         float32, edge_attr: (E, G) float32, comp: (1, 103) float32, y: (1, L) float32; n <= E <= n * k
 

@@ -140,7 +140,9 @@ class CrystalEncoder(nn.Module):
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Atom states and crystal context of a batch.
 
-        Shapes:
+        Shapes
+
+        ------
             batch.x (N, F), batch.edge_index (2, E), batch.edge_attr (E, G), batch.comp (B, C), batch.batch (N,)
             -> h (N, d), c (B, 2d)
         """
