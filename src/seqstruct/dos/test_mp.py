@@ -1,4 +1,5 @@
-"""Tests of ``seqstruct.dos.mp``: binning real Materials Project DoS objects and the resumable fetch (fake client)."""
+"""Tests of ``seqstruct.dos.edos`` (binning real Materials Project DoS objects) and ``seqstruct.dos.mp`` (the
+resumable fetch through a fake client, the raw eDoS CSV)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pymatgen.electronic_structure.core import Spin
 from pymatgen.electronic_structure.dos import CompleteDos, Dos
 
 from seqstruct.common.errors import InputError
-from seqstruct.dos import mp
+from seqstruct.dos import edos, mp
 from seqstruct.dos.conftest import DOS_MIRROR
 from seqstruct.dos.phonon import read_phonon_csv
 
@@ -48,16 +49,16 @@ def _raw_integral(dos: Dos, lo: float, hi: float, n: int = 400_001) -> float:
 
 
 def test_bin_centres_are_the_thesis_grid() -> None:
-    assert np.allclose(mp.bin_centres(), -4 + (np.arange(128) + 0.5) * 8 / 128)
+    assert np.allclose(edos.bin_centres(), -4 + (np.arange(128) + 0.5) * 8 / 128)
 
 
 @pytest.mark.parametrize("reference", ["band_edges", "fermi"])
 def test_real_dos_bins_are_finite_non_negative_and_keep_the_integral(real_dos: dict[str, Dos], reference: str) -> None:
     for mid, dos in real_dos.items():
-        bins = mp.bin_total_dos(dos, reference=reference, material_id=mid)
+        bins = edos.bin_total_dos(dos, reference=reference, material_id=mid)
         assert bins.shape == (128,) and bins.dtype == np.float32
         assert np.all(np.isfinite(bins)) and np.all(bins >= 0) and bins.max() > 0
-        vbm, cbm = mp.band_edges(dos, reference)
+        vbm, cbm = edos.band_edges(dos, reference)
         raw = _raw_integral(dos, vbm - 4.0, vbm) + _raw_integral(dos, cbm, cbm + 4.0)
         assert np.sum(bins) * 8 / 128 == pytest.approx(raw, rel=0.01), mid
 
@@ -65,17 +66,17 @@ def test_real_dos_bins_are_finite_non_negative_and_keep_the_integral(real_dos: d
 def test_metals_use_the_fermi_level(real_dos: dict[str, Dos]) -> None:
     for mid in ("mp-823888", FE_ID):
         dos = real_dos[mid]
-        assert mp.band_edges(dos) == (dos.efermi, dos.efermi)
-        assert np.array_equal(mp.bin_total_dos(dos), mp.bin_total_dos(dos, reference="fermi"))
+        assert edos.band_edges(dos) == (dos.efermi, dos.efermi)
+        assert np.array_equal(edos.bin_total_dos(dos), edos.bin_total_dos(dos, reference="fermi"))
 
 
 def test_si_gap_is_removed_with_band_edges_and_kept_with_fermi(real_dos: dict[str, Dos]) -> None:
     si = real_dos["mp-1686587"]
-    vbm, cbm = mp.band_edges(si)
-    assert cbm - vbm == pytest.approx(si.get_gap(tol=mp.GAP_TOL)) and 0.7 < cbm - vbm < 0.9
-    edges = mp.bin_total_dos(si)
-    fermi = mp.bin_total_dos(si, reference="fermi")
-    centres = mp.bin_centres()
+    vbm, cbm = edos.band_edges(si)
+    assert cbm - vbm == pytest.approx(si.get_gap(tol=edos.GAP_TOL)) and 0.7 < cbm - vbm < 0.9
+    edges = edos.bin_total_dos(si)
+    fermi = edos.bin_total_dos(si, reference="fermi")
+    centres = edos.bin_centres()
     first_positive = int(np.argmax(centres > 0))
     assert edges[first_positive] > 0.01 * edges.max() and edges[first_positive - 1] > 0.01 * edges.max()
     in_gap = (centres > 0.1) & (centres < cbm - si.efermi - 0.1)
@@ -88,32 +89,32 @@ def test_spin_polarised_total_is_the_sum_of_both_spins(real_dos: dict[str, Dos])
     for mid in ("mp-823888", FE_ID):
         dos = real_dos[mid]
         assert set(dos.densities) == {Spin.up, Spin.down}
-        total = mp.bin_total_dos(dos, reference="fermi")
+        total = edos.bin_total_dos(dos, reference="fermi")
         up, down = (
-            mp.bin_total_dos(Dos(dos.efermi, dos.energies, {Spin.up: dos.densities[s]}), reference="fermi")
+            edos.bin_total_dos(Dos(dos.efermi, dos.energies, {Spin.up: dos.densities[s]}), reference="fermi")
             for s in (Spin.up, Spin.down)
         )
         assert np.allclose(total, up + down, rtol=1e-5, atol=1e-6)
         summed = Dos(dos.efermi, dos.energies, {Spin.up: dos.densities[Spin.up] + dos.densities[Spin.down]})
-        assert np.allclose(mp.bin_total_dos(dos), mp.bin_total_dos(summed), rtol=1e-5, atol=1e-6)
+        assert np.allclose(edos.bin_total_dos(dos), edos.bin_total_dos(summed), rtol=1e-5, atol=1e-6)
 
 
 def test_binning_is_the_exact_bin_mean_of_a_linear_dos() -> None:
     energies = np.linspace(-10, 10, 21)  # coarse grid: 1 eV steps, bins are 62.5 meV
     dos = Dos(0.0, energies, {Spin.up: energies + 10.0})  # linear, no gap
-    bins = mp.bin_total_dos(dos)
-    assert np.allclose(bins, mp.bin_centres() + 10.0, atol=1e-5)
+    bins = edos.bin_total_dos(dos)
+    assert np.allclose(bins, edos.bin_centres() + 10.0, atol=1e-5)
 
 
 def test_band_edges_join_the_two_edges_at_zero() -> None:
     energies = np.linspace(-10, 10, 2001)
     dens = np.where(np.abs(energies - 0.5) < 1.0, 0.0, 2.0)  # gap from -0.5 to 1.5 eV, E_F inside
     dos = Dos(0.4, energies, {Spin.up: dens})
-    vbm, cbm = mp.band_edges(dos)
+    vbm, cbm = edos.band_edges(dos)
     assert vbm == pytest.approx(-0.5, abs=0.011) and cbm == pytest.approx(1.5, abs=0.011)
-    bins = mp.bin_total_dos(dos)
+    bins = edos.bin_total_dos(dos)
     assert np.allclose(bins[1:-1], 2.0, atol=0.2) and bins[63] > 1.0 and bins[64] > 1.0
-    assert np.all(mp.bin_total_dos(dos, reference="fermi")[56:80] < 1e-6)
+    assert np.all(edos.bin_total_dos(dos, reference="fermi")[56:80] < 1e-6)
 
 
 def _synthetic(dens: np.ndarray, lo: float = -6.0, hi: float = 6.0) -> Dos:
@@ -132,16 +133,18 @@ def _synthetic(dens: np.ndarray, lo: float = -6.0, hi: float = 6.0) -> Dos:
 )
 def test_bad_dos_raises_one_line_naming_the_id(dos: Dos, words: str) -> None:
     with pytest.raises(InputError, match=words) as info:
-        mp.bin_total_dos(dos, material_id="mp-9999")
+        edos.bin_total_dos(dos, material_id="mp-9999")
     assert "mp-9999" in str(info.value) and "\n" not in str(info.value)
 
 
 def test_short_range_after_the_band_edge_shift_is_refused() -> None:
     energies = np.linspace(-4.2, 6.0, 1021)  # covers -4..4 around E_F = 0, not around a VBM at -0.5
     dens = np.where((energies > -0.5) & (energies < 1.0), 0.0, 1.0)
-    with pytest.raises(mp.DosError, match="mp-7 covers only"):
-        mp.bin_total_dos(Dos(0.0, energies, {Spin.up: dens}), material_id="mp-7")
-    assert mp.bin_total_dos(Dos(0.0, energies, {Spin.up: dens}), reference="fermi", material_id="mp-7").shape == (128,)
+    with pytest.raises(edos.DosError, match="mp-7 covers only"):
+        edos.bin_total_dos(Dos(0.0, energies, {Spin.up: dens}), material_id="mp-7")
+    assert edos.bin_total_dos(Dos(0.0, energies, {Spin.up: dens}), reference="fermi", material_id="mp-7").shape == (
+        128,
+    )
 
 
 # --------------------------------------------------------------------------------------------------- fetching
@@ -215,7 +218,7 @@ def test_fetch_writes_one_file_each_and_resumes(real_dos: dict[str, CompleteDos]
     assert got == ids and spectra.shape == (3, 128) and spectra.dtype == np.float32
     assert all(isinstance(s, Structure) for s in structures)
     for row, mid in zip(spectra, ids):
-        assert np.allclose(row, mp.bin_total_dos(real_dos[mid]))
+        assert np.allclose(row, edos.bin_total_dos(real_dos[mid]))
         assert structures[ids.index(mid)] == real_dos[mid].structure
 
 
@@ -230,7 +233,7 @@ def test_fetch_refetches_a_corrupt_file_and_reports_missing_ids(
     assert summary.fetched == ids[:3] and list(summary.missing) == ["mp-0"]
     _, spectra, got = mp.load_fetched(tmp_path, ids, skip_missing=True)
     assert got == ids[:3] and spectra.shape == (3, 128)
-    with pytest.raises(mp.DosError, match=r"mp-0\.json\.gz not found"):
+    with pytest.raises(edos.DosError, match=r"mp-0\.json\.gz not found"):
         mp.load_fetched(tmp_path, ids)
 
 
@@ -293,12 +296,12 @@ def test_bad_ids_are_refused(tmp_path: Path) -> None:
 
 def test_edos_csv_round_trip(real_dos: dict[str, CompleteDos], tmp_path: Path) -> None:
     ids = list(real_dos)
-    spectra = np.stack([mp.bin_total_dos(real_dos[m]) for m in ids])
+    spectra = np.stack([edos.bin_total_dos(real_dos[m]) for m in ids])
     path = mp.write_edos_csv(tmp_path / "edos.csv", [real_dos[m].structure for m in ids], spectra, ids)
     back = read_phonon_csv(path, 128, "energy", "edos")
     assert back.ids == ids
     assert_allclose(back.spectra, spectra, rtol=1e-6)
-    assert_allclose(back.grid, mp.bin_centres(), atol=1e-6)
+    assert_allclose(back.grid, edos.bin_centres(), atol=1e-6)
     for m, s in zip(ids, back.structures):
         assert s.composition == real_dos[m].structure.composition
         assert_allclose(s.lattice.volume, real_dos[m].structure.lattice.volume, rtol=1e-6)
