@@ -113,7 +113,6 @@ def element_features(z: np.ndarray) -> np.ndarray:
         float32 features, columns named by ``ELEMENT_FEATURE_NAMES``.
 
     Shapes
-
     ------
         z: (n,) -> (n, F) with F = ``len(ELEMENT_FEATURE_NAMES)`` = 38
 
@@ -140,7 +139,6 @@ def composition_vector(z: np.ndarray) -> np.ndarray:
         float32 fractions summing to 1; entry ``Z - 1`` is the fraction of element Z.
 
     Shapes
-
     ------
         z: (n,), n >= 1 -> (103,)
 

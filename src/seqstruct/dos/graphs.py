@@ -134,7 +134,6 @@ def gaussian_expansion(distances: np.ndarray, cutoff: float, n_gaussians: int, w
         float32 expansion.
 
     Shapes
-
     ------
         distances: (E,) -> (E, G)
     """
@@ -184,7 +183,6 @@ def crystal_graph(
         Fields ``x, z, pos, edge_index, edge_vec, edge_attr, comp`` and ``y`` when a spectrum is given.
 
     Shapes
-
     ------
         x: (n, F) float32, z: (n,) int64, pos: (n, 3) float32, edge_index: (2, E) int64, edge_vec: (E, 3)
         float32, edge_attr: (E, G) float32, comp: (1, 103) float32, y: (1, L) float32; n <= E <= n * k

@@ -141,7 +141,6 @@ class CrystalEncoder(nn.Module):
         """Atom states and crystal context of a batch.
 
         Shapes
-
         ------
             batch.x (N, F), batch.edge_index (2, E), batch.edge_attr (E, G), batch.comp (B, C), batch.batch (N,)
             -> h (N, d), c (B, 2d)
