@@ -22,6 +22,7 @@ def test_table_has_both_spaces_with_the_thesis_columns(tmp_path: Path) -> None:
     rows = table_records(runs)
     assert [(r["space"], r["method"]) for r in rows[:2]] == [("normalized", "Xtal2DoS"), ("original", "Xtal2DoS")]
     assert rows[1]["test"] == {"r2": 0.7 - 0.05, "mae": 0.08, "mse": 0.02, "wd": 0.07}  # the _ori metrics, WD shared
+    assert sum(r["seconds"] for r in rows) == 3.0  # each run's time counted once
     meta = table_meta(scale="small", source="synthetic", raw=[], thesis=comparison_spec().to_json())
     table = write_table(rows, tmp_path / "table2_3.csv", keys=list(KEYS), metrics=list(METRICS), meta=meta)
     thesis = pd.read_csv(Path(__file__).resolve().parents[3] / "config/thesis/table2_3.csv")
