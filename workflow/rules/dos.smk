@@ -189,7 +189,11 @@ rule dos_timing:
             category="Thesis tables",
         ),
         meta="results/tables/table2_7.meta.json",
-        report="results/reports/table2_7.md",
+        report=report(
+            "results/reports/table2_7.md",
+            caption="../report/dos_timing.rst",
+            category="Thesis tables",
+        ),
     log:
         "logs/dos_timing/table2_7.log",
     benchmark:
