@@ -13,6 +13,7 @@ from torch import nn
 from torch_geometric.data import Batch, Data
 
 from seqstruct.dos.batch import GraphDims
+from seqstruct.dos.losses import spectrum_loss, target_shape
 
 CUTOFF = 8.0  # Å, the graph radius (methods.md §2.1)
 #: the staged DoS files (``$SEQSTRUCT_DATA_MIRROR/dos``, else ``../shared/data/dos`` beside the checkout)
@@ -96,8 +97,7 @@ def tiny_batch() -> Batch:
 
 def kl_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of KL(p || softmax(logits)) with p = y / Σy (the Xtal2DoS training loss at temp 1)."""
-    p = y / (y.sum(-1, keepdim=True) + 1e-10)
-    return (p * (torch.log(p + 1e-10) - torch.log_softmax(logits, -1))).sum(-1).mean()
+    return spectrum_loss(logits, target_shape(y))
 
 
 def check_reset_parameters(make: Callable[[], nn.Module], every: bool = False) -> None:

@@ -52,7 +52,7 @@ product only when gcd(K, L) = 1 (phDoS: K = 10, L = 51); otherwise (eDoS: L = 12
 
 Other differences from the released code: the mixture weights of the label branch read the sum-normalised
 target ``p`` passed to ``training_loss`` (the released code reads the stored ``data.y``); the ``+1e-8`` of the
-released KL denominators and log terms is dropped (exact ``xlogy``, ``log_softmax``); parameters the released
+released KL denominators is dropped (both branches use the shared ``seqstruct.dos.losses.spectrum_loss``); parameters the released
 class builds but never uses (``fe0``, ``feat_mp_mu``, ``bias``, the bias of ``W``, the composition-encoding
 layers of its GNN) are not created.
 
@@ -72,6 +72,7 @@ from torch_geometric.data import Batch
 
 from seqstruct.dos.batch import GraphDims
 from seqstruct.dos.gatgnn import GATGNNEncoder, GATGNNEncoderConfig
+from seqstruct.dos.losses import spectrum_loss
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,6 @@ class Mat2SpecConfig(GATGNNEncoderConfig):
                 raise ValueError(f"Mat2SpecConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.eval_samples < 0:
             raise ValueError(f"Mat2SpecConfig.eval_samples must be >= 0, got {self.eval_samples}")
-
-
-def kl_to_softmax(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """``mean_b Σ_l p_bl (log p_bl - log_softmax(logits)_bl)``: KL(p ‖ softmax(logits)), batch mean (0 log 0 = 0).
-
-    Shapes: target (B, L) rows summing to 1; logits (B, L); result ().
-    """
-    return (torch.xlogy(target, target) - target * F.log_softmax(logits, dim=-1)).sum(-1).mean()
 
 
 def pairwise_symmetric_kl(
@@ -289,7 +282,7 @@ class Mat2Spec(nn.Module):
         z_y = pi_y @ self._sample(mu_y, logvar_y, True)  # one (L, D) draw, shared by the batch (as released)
         logits_x, emb_x = self.decode(f, z_x)
         logits_y, emb_y = self.decode(f, z_y)
-        nll_x, nll_y = kl_to_softmax(target, logits_x), kl_to_softmax(target, logits_y)
+        nll_x, nll_y = spectrum_loss(logits_x, target), spectrum_loss(logits_y, target)
         align = self.alignment(mu_x, logvar_x, pi_x, mu_y, logvar_y, pi_y)
         con = negatives_contrastive(self.proj(emb_y), self.proj(emb_x), cfg.tau)
         total = nll_x + nll_y + cfg.align_coeff * align + cfg.con_coeff * con

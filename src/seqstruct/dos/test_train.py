@@ -11,9 +11,10 @@ from numpy.testing import assert_allclose
 
 from seqstruct.common.io import read_json
 from seqstruct.dos.graphs import GraphSettings
+from seqstruct.dos.losses import spectrum_loss, target_shape
 from seqstruct.dos.prepare import prepare_csv
 from seqstruct.dos.synthetic import SyntheticDos, write_synthetic
-from seqstruct.dos.train import METHODS, check_params, run, spectrum_loss, target_shape
+from seqstruct.dos.train import METHODS, check_params, run
 
 TINY = {
     "xtal2dos": {"d_model": 8, "enc_hidden": 2, "enc_heads": 2, "dec_layers": 1, "dec_heads": 2, "d_ff": 8},

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
 
 from seqstruct.common.config import split_params
@@ -41,6 +40,7 @@ from seqstruct.common.provenance import utc_now
 from seqstruct.common.runs import run_fingerprint, write_run
 from seqstruct.common.seeding import generator, seed_everything
 from seqstruct.common.trainer import TrainConfig, Trainer
+from seqstruct.dos.losses import LOSSES, spectrum_loss, target_shape
 from seqstruct.dos.models import MODELS, build_model
 from seqstruct.dos.prepare import PreparedDos, load_prepared, prepared_files
 
@@ -56,8 +56,6 @@ METHODS = {
     "chunk_rnn_attn": "Chunk RNN+Attn",
     "xtal2dos": "Xtal2DoS",
 }
-LOSSES = ("kl", "wd")
-EPS = 1e-10
 
 
 @dataclass(frozen=True)
@@ -91,22 +89,6 @@ def check_params(method: str, params: dict[str, Any]) -> None:
         split_params(params, *param_classes(method))
     except KeyError as err:
         raise ValueError(str(err).strip("'\"")) from None
-
-
-def target_shape(y: torch.Tensor) -> torch.Tensor:
-    """``p = y / (Σ_l y + 1e-10)``: (B, L) -> (B, L), the released code's ``normalized_sum``."""
-    return y / (y.sum(dim=1, keepdim=True) + EPS)
-
-
-def spectrum_loss(logits: torch.Tensor, p: torch.Tensor, kind: str = "kl") -> torch.Tensor:
-    """Batch mean of ``KL(p ‖ softmax(logits))`` (``kind="kl"``) or of ``Σ_l |cumsum(q - p)_l|`` (``"wd"``).
-
-    Shapes: logits, p (B, L) -> scalar.
-    """
-    logq = F.log_softmax(logits, dim=-1)
-    if kind == "kl":
-        return (p * (torch.log(p + EPS) - logq)).sum(dim=-1).mean()
-    return torch.cumsum(logq.exp() - p, dim=-1).abs().sum(dim=-1).mean()
 
 
 def collate(graphs: Sequence[Data], device: torch.device) -> Batch:
