@@ -53,8 +53,8 @@ product only when gcd(K, L) = 1 (phDoS: K = 10, L = 51); otherwise (eDoS: L = 12
 Other differences from the released code: the mixture weights of the label branch read the sum-normalised
 target ``p`` passed to ``training_loss`` (the released code reads the stored ``data.y``); the ``+1e-8`` of the
 released KL denominators is dropped (both branches use the shared ``seqstruct.dos.losses.spectrum_loss``);
-parameters the released class builds but never uses (``fe0``, ``feat_mp_mu``, ``bias``, the bias of ``W``, the composition-encoding
-layers of its GNN) are not created.
+parameters the released class builds but never uses (``fe0``, ``feat_mp_mu``, ``bias``, the bias of ``W``, the
+composition-encoding layers of its GNN) are not created.
 
 Shapes: f (B, d); μ_x, log σ²_x (B, K, D); π_x (B, K); μ, log σ² (L, D); π_y (B, L); emb (B, E); proj (B, 1024);
 logits (B, L).
