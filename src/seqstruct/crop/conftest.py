@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+
+#: the staged crop files (``$SEQSTRUCT_DATA_MIRROR/crop``, else ``../shared/data/crop`` beside the checkout)
+CROP_MIRROR = (
+    Path(os.environ.get("SEQSTRUCT_DATA_MIRROR") or Path(__file__).resolve().parents[3].parent / "shared" / "data")
+    / "crop"
+)
 
 #: settings that make the deep crop models tiny and fast (tests only)
 TINY_DEEP = {
