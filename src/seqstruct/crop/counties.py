@@ -262,6 +262,39 @@ def county_geometry(shp_path: str | os.PathLike[str], fips: Iterable[int]) -> gp
     return out
 
 
+#: state FIPS codes outside the conterminous US (Alaska, Hawaii, Puerto Rico and the island areas)
+NON_CONUS_STATES = frozenset({2, 15, 60, 66, 69, 72, 78})
+
+
+def conus_fips(shp_path: str | os.PathLike[str], states: Iterable[int] | None = None) -> list[int]:
+    """FIPS of every county of the conterminous US (48 states and DC) in a Census boundary file, sorted.
+
+    ``states`` (state FIPS codes, e.g. ``[17, 18, 19]``) keeps only those states; a state not in the file is a
+    :class:`CropDataError`. The 2010 file has 3,109 such counties (3,108 and the District of Columbia).
+    """
+    shp_path = Path(shp_path)
+    try:
+        table = pd.DataFrame(
+            gpd.read_file(shp_path, engine="pyogrio", columns=["STATE", "COUNTY"], ignore_geometry=True)
+        )
+        state = table["STATE"].astype(int).to_numpy()
+        fips = state * 1000 + table["COUNTY"].astype(int).to_numpy()
+    except (KeyError, ValueError) as exc:
+        raise CropDataError(
+            f"{shp_path}: no numeric STATE/COUNTY fields ({one_line(exc)}); expected a Census county file"
+        ) from exc
+    except Exception as exc:  # pyogrio's own error hierarchy
+        raise CropDataError(f"{shp_path}: not a readable shapefile ({one_line(exc)}); re-fetch it") from exc
+    keep = ~np.isin(state, sorted(NON_CONUS_STATES))
+    if states is not None:
+        wanted = sorted(set(states))
+        absent = sorted(set(wanted) - set(state.tolist()))
+        if absent:
+            raise CropDataError(f"{shp_path}: no county of state FIPS {absent}; check crop.rasters.states")
+        keep &= np.isin(state, wanted)
+    return sorted(int(f) for f in fips[keep])
+
+
 def centroids(gdf: gpd.GeoDataFrame, source: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Area centroids of the polygons, computed in CONUS Albers equal-area (EPSG:5070), as NAD83 lon/lat.
 

@@ -182,40 +182,20 @@ def build_crop_dataset(
     x = impute_features(x, observed, edge_index)
 
     nw, ns = layout.n_weekly, layout.n_soil
-    weekly = x[:, :, :nw].reshape(n, t, len(layout.weekly_vars), layout.n_weeks)
-    soil = x[:, :, nw : nw + ns].reshape(n, t, len(layout.soil_vars), layout.n_depths)
-    extra = x[:, :, nw + ns :]
-
-    keys = [census_key(fips_names[int(f)]) for f in county]
-    names = np.array([fips_names[int(f)].rpartition(",")[0].strip() for f in county], dtype=object)
-    states = np.array([k[0] for k in keys], dtype=object)
-    geom = county_geometry(shp, county)
-    lon, lat = centroids(geom)
-
-    ds = xr.Dataset(
-        data_vars={
-            "yield": (("county", "year"), y.astype(np.float32)),
-            "weekly": (("county", "year", "weekly_var", "week"), weekly.astype(np.float32)),
-            "soil": (("county", "year", "soil_var", "depth"), soil.astype(np.float32)),
-            "extra": (("county", "year", "extra_var"), extra.astype(np.float32)),
-            "observed": (("county", "year"), observed),
-            "loc_id": ("county", np.array([by_fips[int(f)] for f in county], dtype=np.int64)),
-            "name": ("county", names),
-            "state": ("county", states),
-            "lon": ("county", lon.astype(np.float64)),
-            "lat": ("county", lat.astype(np.float64)),
-            "edge_index": (("pair", "edge"), edge_index),
-        },
-        coords={
-            "county": county,
-            "year": year,
-            "weekly_var": np.array(layout.weekly_vars, dtype=object),
-            "week": np.arange(1, layout.n_weeks + 1, dtype=np.int64),
-            "soil_var": np.array(layout.soil_vars, dtype=object),
-            "depth": np.arange(1, layout.n_depths + 1, dtype=np.int64),
-            "extra_var": np.array(layout.extra_vars, dtype=object),
-            "extra_week": ("extra_var", layout.extra_week_array()),
-        },
+    ds = assemble_prepared(
+        county=county,
+        year=year,
+        yields=y,
+        weekly=x[:, :, :nw].reshape(n, t, len(layout.weekly_vars), layout.n_weeks),
+        soil=x[:, :, nw : nw + ns].reshape(n, t, len(layout.soil_vars), layout.n_depths),
+        extra=x[:, :, nw + ns :],
+        observed=observed,
+        loc_id=np.array([by_fips[int(f)] for f in county], dtype=np.int64),
+        names=(layout.weekly_vars, layout.soil_vars, layout.extra_vars),
+        extra_week=layout.extra_week_array(),
+        fips_names=fips_names,
+        edge_index=edge_index,
+        shp=shp,
         attrs={
             "crop": crop,
             "source": (
@@ -226,6 +206,87 @@ def build_crop_dataset(
             "dropped_loc_ids": ",".join(str(i) for i in dropped),
             "layout": layout.name,
         },
+    )
+    return ds
+
+
+def assemble_prepared(
+    county: np.ndarray,
+    year: np.ndarray,
+    yields: np.ndarray,
+    weekly: np.ndarray,
+    soil: np.ndarray,
+    extra: np.ndarray,
+    observed: np.ndarray,
+    loc_id: np.ndarray,
+    names: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    extra_week: np.ndarray,
+    fips_names: dict[int, str],
+    edge_index: np.ndarray,
+    shp: str | os.PathLike[str],
+    attrs: dict[str, str],
+) -> xr.Dataset:
+    """The prepared Dataset (schema in the module docstring) from its arrays; shared by every data source.
+
+    Parameters
+    ----------
+    county, year : ndarray of int64, shapes (N,) and (Y,)
+        FIPS (sorted) and consecutive years.
+    yields : ndarray, shape (N, Y)
+        bu/acre, NaN where not reported.
+    weekly : ndarray, shape (N, Y, W, n_weeks)
+        Weekly features.
+    soil : ndarray, shape (N, Y, S, n_depths)
+        Soil features by depth.
+    extra : ndarray, shape (N, Y, E)
+        Scalar extras.
+    observed : ndarray of bool, shape (N, Y)
+        County-years whose features are the source's own (False: imputed).
+    loc_id : ndarray of int64, shape (N,)
+        The source's county id (the Khaki loc_ID; the FIPS for FIPS-keyed sources).
+    names : tuple of three tuples of str
+        The weekly, soil and extra variable names.
+    extra_week : ndarray of int64, shape (E,)
+        Calendar week of each extra, 0 for none.
+    fips_names : dict of int to str
+        Census "Name, ST" of every FIPS (the adjacency file).
+    edge_index : ndarray of int64, shape (2, E)
+        Symmetric county graph in position space.
+    shp : path-like
+        County boundary shapefile (centroids).
+    attrs : dict
+        ``crop``, ``source``, ``dropped_loc_ids``, ``layout``.
+    """
+    weekly_vars, soil_vars, extra_vars = names
+    keys = [census_key(fips_names[int(f)]) for f in county]
+    county_names = np.array([fips_names[int(f)].rpartition(",")[0].strip() for f in county], dtype=object)
+    states = np.array([k[0] for k in keys], dtype=object)
+    lon, lat = centroids(county_geometry(shp, county))
+    ds = xr.Dataset(
+        data_vars={
+            "yield": (("county", "year"), yields.astype(np.float32)),
+            "weekly": (("county", "year", "weekly_var", "week"), weekly.astype(np.float32)),
+            "soil": (("county", "year", "soil_var", "depth"), soil.astype(np.float32)),
+            "extra": (("county", "year", "extra_var"), extra.astype(np.float32)),
+            "observed": (("county", "year"), observed),
+            "loc_id": ("county", loc_id.astype(np.int64)),
+            "name": ("county", county_names),
+            "state": ("county", states),
+            "lon": ("county", lon.astype(np.float64)),
+            "lat": ("county", lat.astype(np.float64)),
+            "edge_index": (("pair", "edge"), edge_index),
+        },
+        coords={
+            "county": county,
+            "year": year,
+            "weekly_var": np.array(weekly_vars, dtype=object),
+            "week": np.arange(1, weekly.shape[3] + 1, dtype=np.int64),
+            "soil_var": np.array(soil_vars, dtype=object),
+            "depth": np.arange(1, soil.shape[3] + 1, dtype=np.int64),
+            "extra_var": np.array(extra_vars, dtype=object),
+            "extra_week": ("extra_var", extra_week.astype(np.int64)),
+        },
+        attrs=attrs,
     )
     ds["yield"].attrs["units"] = "bushels/acre"
     ds["lon"].attrs["units"] = "degrees_east"

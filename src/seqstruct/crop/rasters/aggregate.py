@@ -94,13 +94,25 @@ class CountyWeights:
         nan = np.isnan(cols)
         if nan.any():
             num = self.matrix @ np.where(nan, 0.0, cols)
-            den = self.matrix @ (~nan).astype(np.float64)
+            den = self._valid_weight(nan)
         else:
             num = self.matrix @ cols
             den = np.repeat(self._row_sums[:, None], cols.shape[1], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
         return out[:, 0] if single else out
+
+    def _valid_weight(self, nan: np.ndarray) -> np.ndarray:
+        """(n_counties, k) weight of the valid cells; the NaN cells of a product (sea, outside the domain) are
+        mostly the same every day, so the last mask's result is reused when every field has that mask."""
+        first = nan[:, 0]
+        if (nan == first[:, None]).all():
+            cached = getattr(self, "_mask_cache", None)
+            if cached is None or not np.array_equal(cached[0], first):
+                cached = (first.copy(), self.matrix @ (~first).astype(np.float64))
+                self._mask_cache = cached
+            return np.repeat(cached[1][:, None], nan.shape[1], axis=1)
+        return self.matrix @ (~nan).astype(np.float64)
 
     @property
     def _row_sums(self) -> np.ndarray:
