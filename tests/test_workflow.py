@@ -37,13 +37,13 @@ def _expected_crop_jobs(config: dict) -> dict[str, int]:
     first seed only for deterministic methods), one table per table name, maps per test year."""
     crop, seeds = config["crop"], config["seeds"]
     methods = sorted({m for ms in crop["tables"].values() for m in ms})
-    years = crop["test_years"]
-    runs = sum(len(seeds[:1] if m in DETERMINISTIC else seeds) for m in methods) * len(years)
+    panels = len(crop["test_years"]) * len(crop["crops"])  # one sub-table per crop and test year
+    runs = sum(len(seeds[:1] if m in DETERMINISTIC else seeds) for m in methods) * panels
     return {
-        "select_crop": len(methods) * len(years),
+        "select_crop": len(methods) * panels,
         "train_crop": runs,
         "crop_table": len(crop["tables"]),
-        "crop_maps": len(years) if "gnn_rnn_5y" in crop["tables"].get("table2_1", []) else 0,
+        "crop_maps": panels if "gnn_rnn_5y" in crop["tables"].get("table2_1", []) else 0,
         "crop_sensitivity": 1 if crop.get("sensitivity_permutations", 3) > 0 else 0,
     }
 
@@ -140,12 +140,23 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
         "corr_std",
         "n_seeds",
     ]
-    assert list(table["method"]) == list(THESIS_METHODS)
-    assert list(table["n_seeds"]) == [1, 1, 1] + [2] * 8  # the scikit-learn baselines are deterministic
+    assert sorted(set(table["crop"])) == ["corn", "soybean"]  # corn through the whole raster path
+    for _, part in table.groupby("crop"):
+        assert list(part["method"]) == list(THESIS_METHODS)
+        assert list(part["n_seeds"]) == [1, 1, 1] + [2] * 8  # the scikit-learn baselines are deterministic
     assert table[["rmse_mean", "r2_mean", "corr_mean"]].notna().all().all()
     meta = json.loads((workdir / "results/tables/table2_1.meta.json").read_text())
-    assert meta["scale"] == "smoke" and meta["seeds"] == [0, 1] and len(meta["runs"]) == 19
+    assert meta["scale"] == "smoke" and meta["seeds"] == [0, 1] and len(meta["runs"]) == 38
     assert set(meta["datasets"]["synthetic_crop"]) >= {"soybean_data.npz", "county_adjacency.txt"}
+    assert (
+        meta["crop_data"]["corn"].startswith("synthetic rasters") and "synthetic_crop" in meta["crop_data"]["soybean"]
+    )
+    corn = xr.open_dataset(workdir / "results/data/crop/corn.nc", engine="h5netcdf")
+    assert list(corn["weekly_var"].values) == ["ppt", "tmean"] and corn.sizes["depth"] == 6
+    assert corn.sizes["county"] > 80 and (corn["county"] // 1000 == 19).all()  # real Iowa counties
+    assert corn.attrs["layout"] == "rasters" and corn["yield"].notnull().mean() > 0.9
+    parts = sorted(p.name for p in (workdir / "results/data/crop/rasters/synthetic/prism").iterdir())
+    assert parts[0] == "ppt_2011.nc" and len(parts) == 16  # one job per variable-year
     assert meta["selected"]["cnn_1y 2018"]["lr"] in (0.001, 0.01) and meta["split"] == "test"
     report = (workdir / "results/reports/table2_1.md").read_text()
     assert "## soybean 2018, thesis soybean 2018" in report and "| ordering agrees |" in report
@@ -179,6 +190,7 @@ def test_smoke_workflow_end_to_end(smoke_run: Path) -> None:
     assert board.count("\n| Table ") + board.count("\n| [Table ") == 33
     assert "| [Table 2.1](table2_1.md) | 2.1 |" in board and "reproduced on stand-in data: synthetic crop data" in board
     assert "RMSE: soybean 2018: " in board and "| Table 3.9 | 3.2 |" in board
+    assert "corn: synthetic rasters" in board  # which data each crop's sub-tables used
     assert not list(workdir.rglob("*.tmp*")), "temporary files left behind"
     # a second run has nothing to do
     again = snakemake(workdir, "-n", "--cores", "2", "--configfile", SMOKE)

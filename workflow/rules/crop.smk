@@ -4,6 +4,7 @@
 
 
 include: "crop_helpers.smk"
+include: "crop_rasters.smk"
 
 
 # The synthetic stand-in and the tables and figures take seconds: on a cluster they run where Snakemake runs.
@@ -41,7 +42,7 @@ rule prepare_crop:
     benchmark:
         "benchmarks/prepare_crop/{crop}.tsv"
     wildcard_constraints:
-        **CROP_WILDCARDS,
+        **{**CROP_WILDCARDS, "crop": "|".join(KHAKI_CROPS) or "(?!)"},
     conda:
         CONDA_ENV
     params:
@@ -109,7 +110,7 @@ rule crop_table:
         selections=crop_table_selections,
         raw=crop_table_raw,
         verified=crop_raw_stamps,
-        data=f"results/data/crop/{CROP['crop']}.nc",
+        data=crop_table_data,
         thesis="config/thesis/{table}.csv",
     output:
         table=report(
@@ -134,6 +135,7 @@ rule crop_table:
     params:
         scale=config["scale"],
         crop=CROP,
+        crop_data=crop_data_labels(),
         registry=config["registry"],
     script:
         "../scripts/crop_table.py"

@@ -9,24 +9,31 @@ from seqstruct.crop.train import check_test_years
 
 CROP = config["crop"]
 CROP_SHP = "gz_2010_us_050_00_20m"
+#: the crops of the tables, and which data each one is prepared from (khaki: the Khaki npz; rasters: the
+#: raster ingestion of crop_rasters.smk, the nationwide files or the synthetic raster set)
+CROP_CROPS = CROP["crops"]
+KHAKI_CROPS = [c for c in CROP_CROPS if CROP["data"].get(c, "khaki") == "khaki"]
+RASTER_CROPS = [c for c in CROP_CROPS if CROP["data"].get(c) == "rasters"]
 #: every crop rule's wildcards: the table names are explicit, so no other domain's table rule collides
 CROP_WILDCARDS = {
     "method": "|".join(sorted(CROP_METHODS)),
-    "crop": "[a-z]+",
+    "crop": "|".join(CROP_CROPS),
     "year": r"\d{4}",
     "seed": r"\d+",
     "table": "|".join(sorted(CROP["tables"])),
 }
 
 
-def crop_data_years():
-    """(first, last) year of the configured crop data, and where that is declared."""
+def crop_data_years(crop):
+    """(first, last) year of the data of `crop`, and where that is declared."""
+    if crop in RASTER_CROPS:
+        return tuple(raster_settings()["years"]), f"crop.rasters ({RASTER_SET})"
     if CROP["source"] == "synthetic":
         return (
             CROP["synthetic"]["first_year"],
             CROP["synthetic"]["last_year"],
         ), "crop.synthetic"
-    name = f"{CROP['crop']}_data.npz"
+    name = f"{crop}_data.npz"
     dataset = registry_dataset_of(name, CROP["datasets"], "crop.datasets")
     years = REGISTRY[dataset].years
     if years is None:
@@ -37,15 +44,30 @@ def crop_data_years():
     return years, f"dataset {dataset!r} in {config['registry']}"
 
 
-try:  # at parse time: a test year the data cannot serve fails the dry run, naming the key
-    check_test_years(
-        CROP["test_years"],
-        sorted({m for methods in CROP["tables"].values() for m in methods}),
-        *crop_data_years(),
-        key="crop.test_years",
-    )
-except CropDataError as err:
-    raise WorkflowError(str(err)) from None
+def _check_crop_config():
+    """At parse time: every crop has data, and every test year can be served by it."""
+    unknown = [
+        c
+        for c in CROP_CROPS
+        if CROP["data"].get(c, "khaki") not in ("khaki", "rasters")
+    ]
+    if unknown:
+        raise WorkflowError(f"config crop.data: {unknown} need 'khaki' or 'rasters'")
+    if CROP["source"] == "real" and [c for c in KHAKI_CROPS if c != "soybean"]:
+        raise WorkflowError(
+            "config crop.crops: the Khaki data has soybean only; set crop.data.corn: rasters and provide the "
+            "nationwide rasters (README, 'Nationwide data from rasters')"
+        )
+    for crop in CROP_CROPS:
+        try:
+            check_test_years(
+                CROP["test_years"],
+                sorted({m for methods in CROP["tables"].values() for m in methods}),
+                *crop_data_years(crop),
+                key="crop.test_years",
+            )
+        except CropDataError as err:
+            raise WorkflowError(f"{crop}: {err}") from None
 
 
 def crop_tables():
@@ -73,7 +95,7 @@ def crop_targets():
             targets += expand(
                 "results/figures/crop_{kind}_gnn_rnn_5y_{crop}_{year}.png",
                 kind=["map", "scatter"],
-                crop=CROP["crop"],
+                crop=CROP_CROPS,
                 year=CROP["test_years"],
             )
     if "table2_2" in tables:
@@ -87,8 +109,23 @@ def crop_targets():
     return targets
 
 
+def census_file(name):
+    """A registry Census file (boundaries, adjacency): the raster path uses the real counties even in the
+    synthetic demo."""
+    dataset = registry_dataset_of(name, CROP["datasets"], "crop.datasets")
+    return ancient(f"resources/raw/{dataset}/{name}")
+
+
 def crop_raw_files(crop):
     """Named raw inputs of the crop data preparation for `crop` (e.g. soybean)."""
+    if crop in RASTER_CROPS:
+        return {
+            "adjacency": census_file("county_adjacency.txt"),
+            "shp": census_file(f"{CROP_SHP}.shp"),
+            "shp_parts": [
+                census_file(f"{CROP_SHP}.{ext}") for ext in ("shx", "dbf", "prj")
+            ],
+        }
     return {
         "npz": raw_file("crop", f"{crop}_data.npz"),
         "loc": raw_file("crop", f"{crop.capitalize()}s_Loc_ID.csv"),
@@ -104,9 +141,8 @@ def crop_raw_files(crop):
 def crop_raw_paths(crop):
     """Every raw input of `crop` as one list, in crop_raw_files order."""
     files = crop_raw_files(crop)
-    return [files[k] for k in ("npz", "loc", "abbrev", "adjacency", "shp")] + files[
-        "shp_parts"
-    ]
+    keys = ("npz", "loc", "abbrev", "adjacency", "shp")
+    return [files[k] for k in keys if k in files] + files["shp_parts"]
 
 
 def crop_raw_names(crop):
@@ -120,17 +156,28 @@ def crop_raw_inputs(wildcards):
     return {**crop_raw_files(wildcards.crop), "verified": stamps}
 
 
+def crop_stamps_of(crop):
+    """verify_raw stamps of the registry files behind `crop` (the Census files of a raster crop are always
+    the registry's)."""
+    if crop in RASTER_CROPS:
+        return [
+            ancient(
+                f"resources/verified/{Path(str(p)).parent.name}/{Path(str(p)).name}.json"
+            )
+            for p in crop_raw_paths(crop)
+        ]
+    return [s for n in crop_raw_names(crop) for s in raw_stamp("crop", n)]
+
+
 def crop_raw_stamps(wildcards):
     """verify_raw stamps of every raw crop file (rules that read some of them besides prepare_crop)."""
-    crop = getattr(wildcards, "crop", CROP["crop"])
-    return [s for n in crop_raw_names(crop) for s in raw_stamp("crop", n)]
+    crops = [wildcards.crop] if hasattr(wildcards, "crop") else CROP_CROPS
+    return [s for crop in crops for s in crop_stamps_of(crop)]
 
 
 def crop_registry_checksums(wildcards):
     """Registry sha256 of the raw crop files (a params entry: a registry change reruns the rule)."""
-    return registry_checksums(
-        "crop", crop_raw_names(getattr(wildcards, "crop", CROP["crop"]))
-    )
+    return registry_checksums("crop", crop_raw_names(wildcards.crop))
 
 
 def crop_method_settings(wildcards):
@@ -146,7 +193,8 @@ def crop_method_grid(wildcards):
 def crop_runs(table, methods=None):
     """Run folders (method, test year, seed) of a crop table, optionally only of `methods`."""
     return [
-        f"results/models/crop/{method}/{CROP['crop']}_{year}/seed{seed}"
+        f"results/models/crop/{method}/{crop}_{year}/seed{seed}"
+        for crop in CROP_CROPS
         for year in CROP["test_years"]
         for method in CROP["tables"][table]
         if methods is None or method in methods
@@ -162,7 +210,8 @@ def crop_table_metrics(wildcards):
 def crop_table_selections(wildcards):
     """selection.json of every (method, test year) of a crop table."""
     return [
-        f"results/models/crop/{method}/{CROP['crop']}_{year}/selection.json"
+        f"results/models/crop/{method}/{crop}_{year}/selection.json"
+        for crop in CROP_CROPS
         for year in CROP["test_years"]
         for method in CROP["tables"][wildcards.table]
     ]
@@ -186,7 +235,8 @@ def crop_sensitivity_methods():
 def crop_sensitivity_metrics(wildcards):
     """metrics.json of every (method, test year, seed) run of the configured tables (the sensitivity table)."""
     return [
-        f"results/models/crop/{method}/{CROP['crop']}_{year}/seed{seed}/metrics.json"
+        f"results/models/crop/{method}/{crop}_{year}/seed{seed}/metrics.json"
+        for crop in CROP_CROPS
         for year in CROP["test_years"]
         for method in crop_sensitivity_methods()
         for seed in seeds_for(method, CROP_DETERMINISTIC)
@@ -203,4 +253,27 @@ def crop_map_predictions(wildcards):
 
 def crop_table_raw(wildcards):
     """The raw files behind a crop table (their checksums go into the meta.json, compared with the registry)."""
-    return crop_raw_paths(CROP["crop"])
+    return sorted({str(p) for crop in CROP_CROPS for p in crop_raw_paths(crop)})
+
+
+def crop_table_data(wildcards):
+    """The prepared dataset of every crop of the tables."""
+    return [f"results/data/crop/{crop}.nc" for crop in CROP_CROPS]
+
+
+def crop_data_labels():
+    """Which data each crop's sub-tables come from (the meta.json and the scoreboard)."""
+    labels = {}
+    for crop in CROP_CROPS:
+        if crop in RASTER_CROPS:
+            labels[crop] = f"{RASTER_SET} rasters ({raster_root()})"
+        elif CROP["source"] == "synthetic":
+            labels[crop] = "synthetic_crop (the synthetic Khaki-format npz)"
+        else:
+            labels[crop] = "khaki_soybean (106 Illinois/Indiana counties)"
+    for crop in sorted({"corn", "soybean"} - set(CROP_CROPS)):
+        labels[crop] = (
+            "not run (needs the nationwide rasters: crop.crops with it, crop.data."
+            f"{crop}: rasters, README 'Nationwide data from rasters')"
+        )
+    return labels

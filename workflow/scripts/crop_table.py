@@ -15,7 +15,7 @@ crop = snakemake.params.crop
 table = snakemake.wildcards.table
 split = TABLE_SPLIT[table]
 selections = [read_json(p) for p in snakemake.input.selections]
-spec = comparison_spec(table, [crop["crop"]], crop["test_years"])
+spec = comparison_spec(table, crop["crops"], crop["test_years"])
 write_table(
     snakemake.input.metrics,
     snakemake.output.table,
@@ -34,6 +34,7 @@ write_table(
         test_years=crop["test_years"],
         thesis=spec.to_json(),
         registry=snakemake.params.registry if crop["source"] == "real" else None,
+        crop_data=snakemake.params.crop_data,
         **({"early_week": crop["early_week"], "early_mask": crop["early_mask"]} if split == "test_early" else {}),
     ),
 )
@@ -42,6 +43,6 @@ write_report(
     snakemake.input.thesis,
     snakemake.output.report,
     runs=[read_json(p) for p in snakemake.input.metrics],
-    prepared_nc=snakemake.input.data,
+    prepared_nc=list(snakemake.input.data),
     selections=selections,
 )

@@ -60,6 +60,13 @@ def status(entry: Mapping[str, Any], meta: Mapping[str, Any] | None) -> tuple[st
     names (the stand-in datasets, the data needed)."""
     if meta is None:
         return (NEEDS, str(entry["needs"])) if entry.get("needs") else (TODO, "")
+    state, detail = _status(entry, meta)
+    if meta.get("crop_data"):  # which data each crop's sub-tables used
+        detail += "; " + ", ".join(f"{crop}: {label}" for crop, label in meta["crop_data"].items())
+    return state, detail
+
+
+def _status(entry: Mapping[str, Any], meta: Mapping[str, Any]) -> tuple[str, str]:
     datasets = sorted(meta.get("datasets") or {})
     if meta.get("source") == "synthetic":
         return STAND_IN, f"synthetic {entry.get('domain', '')} data ({', '.join(datasets)})".replace("  ", " ")

@@ -3,7 +3,7 @@ the figures (the comparison itself is ``seqstruct.common.report``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +40,21 @@ def bias_bu_per_acre(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return aggregate(in_bu, ["crop", "test_year", "method"], ["bias"]).drop(columns="n_seeds")
 
 
-def yearly_mean_yield(nc_path: str | Path) -> pd.Series:
-    """Mean reported yield (bu/acre) per year of a prepared crop NetCDF, over the counties with a yield."""
-    with xr.open_dataset(nc_path, engine="h5netcdf") as ds:
-        return ds["yield"].mean("county", skipna=True).to_series().dropna()
+def yearly_mean_yield(nc_paths: str | Path | Sequence[str | Path]) -> dict[str, pd.Series]:
+    """Mean reported yield (bu/acre) per year of each prepared crop NetCDF (by its ``crop`` attribute), over the
+    counties with a yield."""
+    out = {}
+    for path in [nc_paths] if isinstance(nc_paths, str | Path) else nc_paths:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            out[str(ds.attrs.get("crop", ""))] = ds["yield"].mean("county", skipna=True).to_series().dropna()
+    return out
 
 
-def _context(year: int, yearly: pd.Series) -> str:
+def _context(crop: str, year: int, by_crop: Mapping[str, pd.Series]) -> str:
     """One sentence comparing the test year's mean yield with the training years' (before the validation year)."""
+    if crop not in by_crop:
+        return ""
+    yearly = by_crop[crop]
     train = yearly[yearly.index < year - 1]
     if year not in yearly.index or train.empty:
         return ""
@@ -80,7 +87,7 @@ def render(
     title: str,
     spec: ComparisonSpec,
     bias: pd.DataFrame | None = None,
-    yearly: pd.Series | None = None,
+    yearly: Mapping[str, pd.Series] | None = None,
     selections: Sequence[dict[str, Any]] = (),
 ) -> str:
     """Markdown text: one section per (crop, test year) of ``table`` beside the matching thesis sub-table
@@ -146,7 +153,7 @@ def render(
         title,
         intro,
         panel_note=note,
-        panel_intro=(lambda panel: _context(int(panel[1]), yearly)) if yearly is not None else None,
+        panel_intro=(lambda panel: _context(str(panel[0]), int(panel[1]), yearly)) if yearly is not None else None,
         extra_columns=extra,
         sections=sections,
         unreproduced=unreproduced,
@@ -158,7 +165,7 @@ def write_report(
     thesis_csv: str | Path,
     out_md: str | Path,
     runs: Sequence[dict[str, Any]] | None = None,
-    prepared_nc: str | Path | None = None,
+    prepared_nc: str | Path | Sequence[str | Path] | None = None,
     selections: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Read the table, its ``.meta.json`` (with the comparison spec under ``thesis``) and the thesis CSV; write

@@ -134,7 +134,9 @@ def test_bias_in_bu_per_acre_and_yearly_context(tmp_path: Path) -> None:
     ]
     ds = tiny_prepared()
     ds.to_netcdf(tmp_path / "tiny.nc", engine="h5netcdf")
-    yearly = yearly_mean_yield(tmp_path / "tiny.nc")
+    by_crop = yearly_mean_yield([tmp_path / "tiny.nc"])
+    assert list(by_crop) == ["soybean"]
+    yearly = by_crop["soybean"]
     assert yearly.index.tolist() == list(range(1990, 2004))
     assert abs(yearly[2003] - float(ds["yield"].sel(year=2003).mean(skipna=True))) < 1e-4
     table = pd.DataFrame(
@@ -160,7 +162,7 @@ def test_bias_in_bu_per_acre_and_yearly_context(tmp_path: Path) -> None:
         "Table 2.1",
         spec=comparison_spec("table2_1", ["soybean"], [2003]),
         bias=bias,
-        yearly=yearly,
+        yearly=by_crop,
     )
     row = "| gnn-rnn 5y | 0.5000 ± 0.0100 | 0.7000 ± 0.0200 | 0.8500 ± 0.0100 | 2 | -3.00 | – | – | – | – | – |"
     assert row in text  # no thesis numbers for 2003

@@ -20,7 +20,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -42,7 +42,7 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATASET_KEYS = {"title", "license", "citation"}
-_DATASET_OPTIONAL = {"description", "access", "files", "years"}
+_DATASET_OPTIONAL = {"description", "access", "files", "years", "url_patterns"}
 _FILE_KEYS = {"name", "sha256"}
 _FILE_OPTIONAL = {"url", "size", "mirror", "mirror_compression", "members"}
 _MEMBER_KEYS = {"path", "sha256"}
@@ -204,6 +204,10 @@ class DatasetSpec:
     years : (int, int) or None
         Optional: the first and last calendar year the data covers, so that a workflow can check the years a
         config asks for before anything is fetched or prepared.
+    url_patterns : dict of str to str
+        Optional: name -> download URL pattern of a dataset of many files (e.g. PRISM's one zip per variable
+        and day), for users with internet; such files change upstream (PRISM's provisional -> stable), so they
+        are checked by their format readers, not by a sha256. A public dataset with patterns may list no files.
 
     Raises
     ------
@@ -219,6 +223,7 @@ class DatasetSpec:
     description: str = ""
     access: Access = PUBLIC
     years: tuple[int, int] | None = None
+    url_patterns: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _DATASET_ID.fullmatch(self.id):
@@ -511,13 +516,15 @@ def _parse_dataset(reg: Path, ds_id: str, entry: Any) -> DatasetSpec:
     if not isinstance(entry, dict):
         raise DataError(f"{where}: expected a mapping with keys {sorted(_DATASET_KEYS | {'files'})}")
     access = _parse_access(where, entry.get("access", "public"))
-    required = _DATASET_KEYS | ({"files"} if access.kind == "public" else set())
+    patterns = _parse_patterns(where, entry.get("url_patterns"))
+    needs_files = access.kind == "public" and not patterns
+    required = _DATASET_KEYS | ({"files"} if needs_files else set())
     _check_keys(where, entry, required, _DATASET_OPTIONAL - required)
-    files = (entry.get("files") or []) if access.kind != "public" else entry["files"]
-    if not isinstance(files, list) or (access.kind == "public" and not files):
+    files = entry.get("files") or [] if not needs_files else entry["files"]
+    if not isinstance(files, list) or (needs_files and not files):
         raise DataError(
-            f"{where}: 'files' must be a non-empty list (only datasets with access api_key or unavailable may "
-            "have no files)"
+            f"{where}: 'files' must be a non-empty list (only datasets with access api_key or unavailable, or "
+            "with url_patterns, may have no files)"
         )
     specs = tuple(_parse_file(f"{where}, file #{i + 1}", f, access) for i, f in enumerate(files))
     _check_unique_names(where, specs)
@@ -530,7 +537,20 @@ def _parse_dataset(reg: Path, ds_id: str, entry: Any) -> DatasetSpec:
         description=str(entry.get("description") or ""),
         access=access,
         years=_parse_years(where, entry["years"]) if "years" in entry else None,
+        url_patterns=patterns,
     )
+
+
+def _parse_patterns(where: str, raw: Any) -> dict[str, str]:
+    """``url_patterns``: a mapping of names to https URL patterns."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        raise DataError(f"{where}: url_patterns must be a non-empty mapping of name -> URL pattern")
+    for name, pattern in raw.items():
+        if not isinstance(pattern, str) or not pattern.startswith(("https://", "http://")):
+            raise DataError(f"{where}: url_patterns.{name} must be an http(s) URL pattern, got {pattern!r}")
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def _parse_years(where: str, raw: Any) -> tuple[int, int]:

@@ -10,7 +10,7 @@ Three layouts of the same records are read (column names matched case-insensitiv
   (ftp://ftp.nass.usda.gov/quickstats/): the database names ``source_desc`` (Program), ``reference_period_desc``
   (Period), ``agg_level_desc`` (Geo Level), ``state_ansi``/``state_fips_code``, ``county_ansi``/``county_code``,
   ``county_name``, ``short_desc`` (Data Item), ``domain_desc``, ``year``, ``value`` (the API writes ``Value``, the
-  bulk file upper-case names).
+  bulk file upper-case names; case is ignored).
 
 Sources (facts only): the web export header and quoting: a Quick Stats dump embedded in a public repository
 (GitHub code search, "Program","Year","Period","Week Ending" ...); the database column names, "value: published
@@ -102,6 +102,11 @@ def quickstats_url(crop: str, year_range: tuple[int, int]) -> str:
     str
         The URL, ``format=CSV``; substitute the key from the environment (e.g. ``curl "$url"`` in a shell,
         or ``url.replace("${NASS_API_KEY}", os.environ["NASS_API_KEY"])``) before fetching it.
+
+    Raises
+    ------
+    ValueError
+        Unknown crop, or ``year_range`` not (first, last) with first <= last.
     """
     _check_crops([crop])
     first, last = year_range
@@ -129,21 +134,45 @@ def _check_crops(crops: Sequence[str]) -> None:
         raise ValueError(f"crops {list(crops)} must be among {', '.join(YIELD_ITEMS)}")
 
 
-def _load(path: Path) -> pd.DataFrame:
-    """The file as strings, with its own separator (tab for the bulk files, comma otherwise)."""
+_READ_ERRORS = (ValueError, OSError, EOFError, UnicodeDecodeError, pd.errors.ParserError)
+
+
+def _unreadable(path: Path, err: Exception) -> RasterDataError:
+    problem = " ".join(str(err).split())
+    return RasterDataError(f"{path}: not a readable Quick Stats table ({problem}); export or download it again")
+
+
+def _header(path: Path) -> tuple[list[str], str]:
+    """The column names and the separator (tab in the bulk files, comma in the exports), from the first line."""
     if not path.is_file():
         raise RasterDataError(f"{path}: NASS Quick Stats file does not exist; export it from quickstats.nass.usda.gov")
-    tab = ".txt" in path.suffixes or path.suffix == ".tsv"
     try:
-        return pd.read_csv(path, sep="\t" if tab else ",", dtype=str, keep_default_na=False, compression="infer")
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        problem = " ".join(str(err).split())
-        raise RasterDataError(f"{path}: not a readable Quick Stats table ({problem}); export it again") from err
+        columns = list(pd.read_csv(path, nrows=0, compression="infer").columns)
+        if len(columns) == 1 and "\t" in columns[0]:
+            return list(pd.read_csv(path, sep="\t", nrows=0, compression="infer").columns), "\t"
+    except _READ_ERRORS as err:
+        raise _unreadable(path, err) from err
+    return columns, ","
 
 
-def _columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
+def _load(path: Path, crops: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The needed columns, as text, of the rows holding the crops' yield items (read in chunks: the bulk
+    crops file is gigabytes), and the field -> column map."""
+    columns, sep = _header(path)
+    cols = _columns(columns, path)
+    items = {YIELD_ITEMS[c] for c in crops}
+    options = dict(sep=sep, dtype=str, keep_default_na=False, usecols=sorted(set(cols.values())), chunksize=200_000)
+    try:
+        with pd.read_csv(path, compression="infer", **options) as chunks:
+            parts = [chunk[chunk[cols["item"]].str.strip().isin(items)] for chunk in chunks]
+    except _READ_ERRORS as err:
+        raise _unreadable(path, err) from err
+    return pd.concat(parts) if parts else pd.DataFrame(columns=options["usecols"]), cols
+
+
+def _columns(columns: list[str], path: Path) -> dict[str, str]:
     """Map each needed field to the file's column (web or database layout), or name the missing ones."""
-    by_lower = {c.strip().lower(): c for c in table.columns}
+    by_lower = {c.strip().lower(): c for c in columns}
     web = "program" in by_lower
     found, missing = {}, []
     for field, (web_name, db_names) in {**_FIELDS, **_OPTIONAL}.items():
@@ -246,11 +275,12 @@ def read_quickstats_yields(path: str | os.PathLike[str], crops: Sequence[str] = 
     RasterDataError
         The file is missing or unreadable, lacks a needed column, holds an unparsable value or code, or holds
         the same county, year and crop twice.
+    ValueError
+        Unknown crop.
     """
     _check_crops(crops)
     path = Path(path)
-    table = _load(path)
-    cols = _columns(table, path)
+    table, cols = _load(path, crops)
     rows = _parse_values(_drop_combined(_select(table, cols, crops), cols, path), cols, path)
     years = pd.to_numeric(rows[cols["year"]].str.strip(), errors="coerce")
     if years.isna().any():
@@ -281,6 +311,12 @@ def _check_unique(out: pd.DataFrame, path: Path) -> None:
 # writers (tests)
 
 
+def _check_columns(rows: pd.DataFrame) -> None:
+    unknown = sorted(set(rows.columns) - set(QUICKSTATS_COLUMNS))
+    if unknown:
+        raise ValueError(f"unknown Quick Stats columns {unknown}; use {', '.join(QUICKSTATS_COLUMNS)}")
+
+
 def _padded(rows: pd.DataFrame) -> pd.DataFrame:
     """Every column as text; integer State/County ANSI codes zero-padded to 2/3 digits like the export."""
     out = rows.copy()
@@ -305,10 +341,13 @@ def write_quickstats_csv(path: str | os.PathLike[str], rows: pd.DataFrame) -> Pa
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``rows`` has a column that the export does not.
     """
-    unknown = sorted(set(rows.columns) - set(QUICKSTATS_COLUMNS))
-    if unknown:
-        raise ValueError(f"unknown Quick Stats columns {unknown}; use {', '.join(QUICKSTATS_COLUMNS)}")
+    _check_columns(rows)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = _padded(rows).reindex(columns=list(QUICKSTATS_COLUMNS), fill_value="")
@@ -341,7 +380,13 @@ def write_quickstats_bulk(path: str | os.PathLike[str], rows: pd.DataFrame) -> P
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``rows`` has a column that the export does not.
     """
+    _check_columns(rows)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     web = _padded(rows).reindex(columns=list(QUICKSTATS_COLUMNS), fill_value="")

@@ -103,6 +103,12 @@ def _open(path: Path) -> rasterio.DatasetReader:
             f"{path}: the NLCD raster has no coordinate reference system; use the GeoTIFF as downloaded "
             "(CONUS Albers, EPSG:5070) or assign its CRS with gdal_edit.py -a_srs"
         )
+    if dataset.dtypes[0] != "uint8":
+        dataset.close()
+        raise RasterDataError(
+            f"{path}: NLCD land cover holds uint8 class codes, this raster holds {dataset.dtypes[0]}; "
+            "pass the land cover product (not impervious or canopy)"
+        )
     return dataset
 
 
@@ -217,6 +223,8 @@ def crop_share(
     ------
     RasterDataError
         The file is missing or unreadable, has no CRS, or does not overlap the grid.
+    ValueError
+        ``classes`` holds a code outside the NLCD legend.
     """
     _check_classes(classes)
     path = Path(path)
@@ -241,8 +249,6 @@ def _read_block(dataset: rasterio.DatasetReader, block: Window, path: Path) -> n
         raise RasterDataError(
             f"{path}: cannot read NLCD block {block} ({one_line(err)}); the file is truncated: download it again"
         ) from err
-    if codes.dtype != np.uint8:
-        raise RasterDataError(f"{path}: NLCD land cover must be uint8 class codes, found {codes.dtype}; check the file")
     return codes
 
 
@@ -275,6 +281,11 @@ def write_nlcd(
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``classes`` is not a 2-D uint8 array.
     """
     classes = np.asarray(classes)
     if classes.dtype != np.uint8 or classes.ndim != 2:

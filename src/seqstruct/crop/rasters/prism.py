@@ -119,13 +119,51 @@ def _check_var(var: str) -> None:
 
 
 def cog_zip_name(var: str, day: date) -> str:
-    """The file name of the 2025 COG zip of one variable and day, e.g. ``prism_ppt_us_25m_20250312.zip``."""
+    """The file name of the 2025 COG zip of one variable and day.
+
+    Parameters
+    ----------
+    var : str
+        A key of :data:`PRISM_VARIABLES`.
+    day : datetime.date
+        The day.
+
+    Returns
+    -------
+    str
+        E.g. ``prism_ppt_us_25m_20250312.zip``.
+
+    Raises
+    ------
+    ValueError
+        ``var`` is not a PRISM variable.
+    """
     _check_var(var)
     return f"prism_{var}_us_25m_{day:%Y%m%d}.zip"
 
 
 def bil_zip_name(var: str, day: date, stability: str = "stable") -> str:
-    """The file name of the older BIL zip, e.g. ``PRISM_ppt_stable_4kmD2_20100101_bil.zip``."""
+    """The file name of the older BIL zip of one variable and day.
+
+    Parameters
+    ----------
+    var : str
+        A key of :data:`PRISM_VARIABLES`.
+    day : datetime.date
+        The day.
+    stability : str
+        ``"stable"``, ``"provisional"`` or ``"early"``.
+
+    Returns
+    -------
+    str
+        E.g. ``PRISM_ppt_stable_4kmD2_20100101_bil.zip``.
+
+    Raises
+    ------
+    ValueError
+        Unknown variable or stability.
+    """
     _check_var(var)
     if stability not in PRISM_STABILITIES:
         raise ValueError(f"unknown PRISM stability {stability!r}; use one of {', '.join(PRISM_STABILITIES)}")
@@ -146,6 +184,11 @@ def prism_url(var: str, day: date) -> str:
     -------
     str
         ``https://data.prism.oregonstate.edu/time_series/us/an/4km/<var>/daily/<year>/prism_<var>_us_25m_<day>.zip``.
+
+    Raises
+    ------
+    ValueError
+        ``var`` is not a PRISM variable.
     """
     return f"{PRISM_BASE_URL}/{var}/daily/{day.year}/{cog_zip_name(var, day)}"
 
@@ -492,6 +535,11 @@ def write_prism_cog_zip(
     -------
     pathlib.Path
         ``folder / prism_<var>_us_25m_<YYYYMMDD>.zip``.
+
+    Raises
+    ------
+    ValueError
+        Unknown variable, or ``values`` not of the grid's shape.
     """
     data = _prepare(var, values, grid)
     name = cog_zip_name(var, day)
@@ -534,6 +582,11 @@ def write_prism_bil_zip(
     -------
     pathlib.Path
         ``folder / PRISM_<var>_<stability>_4kmD2_<YYYYMMDD>_bil.zip``.
+
+    Raises
+    ------
+    ValueError
+        Unknown variable or stability, or ``values`` not of the grid's shape.
     """
     data = _prepare(var, values, grid)
     name = bil_zip_name(var, day, stability)

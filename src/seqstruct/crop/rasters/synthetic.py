@@ -42,6 +42,9 @@ _PRISM_SHAPES = {
     "vpdmax": (15.0, 10.0, 2.0, 3.0),
     "vpdmin": (2.0, 2.0, 0.5, 0.5),
 }
+#: where the set's single-file inputs lie under its root (crop.rasters.files of the synthetic set)
+FILES = {"nlcd": "nlcd/nlcd.tif", "mukey": "gssurgo/mukey.tif", "soil_tables": "gssurgo/tables.gdb",
+         "yields": "nass/yields.csv"}  # fmt: skip
 _NLCD_MIX = ((82, 0.55), (81, 0.12), (71, 0.05), (41, 0.15), (21, 0.08), (11, 0.05))
 _STATES = {17: ("ILLINOIS", "IL"), 18: ("INDIANA", "IN"), 19: ("IOWA", "IA"), 10: ("DELAWARE", "DE")}
 
@@ -137,14 +140,14 @@ def write_land(root: Path, counties: gpd.GeoDataFrame, cell: float, seed: int) -
     u = (_smooth(x / 4e4, y / 4e4, seed + 5) + 1) / 2 * 0.7 + 0.3 * rng.random(grid.shape)
     codes, shares = zip(*_NLCD_MIX)
     classes = np.array(codes, dtype=np.uint8)[np.searchsorted(np.cumsum(shares), np.clip(u, 0, 0.999999))]
-    write_nlcd(root / "nlcd" / "nlcd.tif", classes, grid.transform)
+    write_nlcd(root / FILES["nlcd"], classes, grid.transform)
     n_units = 60
     sx, sy = rng.uniform(x.min(), x.max(), n_units), rng.uniform(y.min(), y.max(), n_units)
     nearest = np.argmin((x[..., None] - sx) ** 2 + (y[..., None] - sy) ** 2, axis=-1)
     mukeys = np.arange(100001, 100001 + n_units)
-    write_mukey_raster(root / "gssurgo" / "mukey.tif", mukeys[nearest], grid)
+    write_mukey_raster(root / FILES["mukey"], mukeys[nearest], grid)
     tables = synthetic_gssurgo_tables(mukeys, seed=seed)
-    write_gssurgo_tables(root / "gssurgo" / "tables.gdb", tables)
+    write_gssurgo_tables(root / FILES["soil_tables"], tables)
     return grid, _smooth(x / 4e4, y / 4e4, seed + 23)
 
 
@@ -208,12 +211,12 @@ def write_synthetic_rasters(
         write_nldas(root, product_grid("nldas", counties), nldas_vars, years, seed)
     write_land(root, counties, land_cell_m, seed)
     # the yields' soil term: the county's cropland mean of the map units' NCCPI (what the model also sees)
-    props = read_soil_properties(root / "gssurgo" / "tables.gdb")
-    soil = aggregate_soil(counties, root / "gssurgo" / "mukey.tif", props, root / "nlcd" / "nlcd.tif")
+    props = read_soil_properties(root / FILES["soil_tables"])
+    soil = aggregate_soil(counties, root / FILES["mukey"], props, root / FILES["nlcd"])
     nccpi = soil["extra"].sel(extra_var="nccpi_all").to_series().fillna(0.5)
     from seqstruct.crop.rasters.nass import write_quickstats_csv
 
-    write_quickstats_csv(root / "nass" / "yields.csv", yields_table(counties, (nccpi - 0.5) * 4, years, seed))
+    write_quickstats_csv(root / FILES["yields"], yields_table(counties, (nccpi - 0.5) * 4, years, seed))
     manifest = root / "MANIFEST.json"
     settings = {
         "states": list(states), "years": list(years), "prism_vars": list(prism_vars), "nldas_vars": list(nldas_vars),

@@ -1,0 +1,260 @@
+# Chapter 2.1, raw-raster ingestion: PRISM / NLDAS-2 / gSSURGO / NLCD / NASS -> county features -> the prepared
+# dataset of every crop whose crop.data is "rasters" (seqstruct.crop.rasters). The real files come from
+# crop.rasters.root (README, "Nationwide data from rasters"); with crop.source synthetic, from the synthetic
+# raster set on the real counties of crop.rasters.synthetic.states. Jobs fan out per variable-year.
+from seqstruct.crop.rasters.ingest import GRIDS as RASTER_GRIDS
+from seqstruct.crop.rasters.nldas import NLDAS_VARIABLES
+from seqstruct.crop.rasters.synthetic import FILES as SYNTHETIC_RASTER_FILES
+
+RASTER_SET = "synthetic" if CROP["source"] == "synthetic" else "nationwide"
+RASTER_OUT = f"results/data/crop/rasters/{RASTER_SET}"
+
+
+def raster_settings():
+    """The raster settings in force: crop.rasters, with crop.rasters.synthetic's for the synthetic set."""
+    r = CROP["rasters"]
+    return {**r, **r["synthetic"]} if RASTER_SET == "synthetic" else r
+
+
+def raster_files():
+    """The single-file inputs (NLCD, map units, soil tables, yields) under the root."""
+    if RASTER_SET == "synthetic":
+        return SYNTHETIC_RASTER_FILES
+    return CROP["rasters"]["files"]
+
+
+def raster_root():
+    """Where the raw raster files are."""
+    if RASTER_SET == "synthetic":
+        return "resources/raw/synthetic_rasters"
+    return raster_settings()["root"]
+
+
+def raster_years():
+    first, last = raster_settings()["years"]
+    return list(range(first, last + 1))
+
+
+def nldas_products():
+    """The NLDAS-2 products that the configured NLDAS features come from."""
+    return sorted({NLDAS_VARIABLES[n].product for n in raster_settings()["nldas_vars"]})
+
+
+def raster_input(sub):
+    """A raw raster path: the synthetic set's manifest (which the generator writes), or the user's file."""
+    if RASTER_SET == "synthetic":
+        return "resources/raw/synthetic_rasters/MANIFEST.json"
+    return ancient(f"{raster_root()}/{sub}")
+
+
+def raster_year_parts(wildcards):
+    """The per-variable (PRISM) and per-product (NLDAS) files of one year."""
+    s = raster_settings()
+    return expand(
+        f"{RASTER_OUT}/prism/{{var}}_{wildcards.year}.nc", var=s["prism_vars"]
+    ) + expand(
+        f"{RASTER_OUT}/nldas/{{product}}_{wildcards.year}.nc", product=nldas_products()
+    )
+
+
+def census_inputs():
+    return {
+        "shp": census_file(f"{CROP_SHP}.shp"),
+        "shp_parts": [census_file(f"{CROP_SHP}.{e}") for e in ("shx", "dbf", "prj")],
+    }
+
+
+def check_raster_files():
+    """At parse time, for the real set: name every missing file or folder and the fix."""
+    if RASTER_SET != "nationwide" or not RASTER_CROPS:
+        return
+    s, root = raster_settings(), Path(raster_root())
+    wanted = [
+        root / raster_files()[k] for k in ("nlcd", "mukey", "soil_tables", "yields")
+    ]
+    wanted += [
+        root / "prism" / v / str(y) for v in s["prism_vars"] for y in raster_years()
+    ]
+    wanted += [
+        root / "nldas" / p / str(y) for p in nldas_products() for y in raster_years()
+    ]
+    missing = [str(p) for p in wanted if not p.exists()]
+    if missing:
+        raise WorkflowError(
+            f"crop.data puts {RASTER_CROPS} on the nationwide rasters, but {len(missing)} of their files or "
+            f"folders are missing under {root} (first: {', '.join(missing[:3])}); download them (README, "
+            "'Nationwide data from rasters') or set crop.rasters.root to where they are"
+        )
+
+
+check_raster_files()
+_check_crop_config()
+
+
+localrules:
+    nass_yields,
+
+
+rule synthesize_crop_rasters:
+    input:
+        **census_inputs(),
+    output:
+        "resources/raw/synthetic_rasters/MANIFEST.json",
+    log:
+        "logs/synthesize_crop_rasters.log",
+    benchmark:
+        "benchmarks/synthesize_crop_rasters.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        settings=lambda wc: raster_settings(),
+    script:
+        "../scripts/synthesize_crop_rasters.py"
+
+
+rule crop_raster_weights:
+    input:
+        **census_inputs(),
+        nlcd=raster_input(raster_files()["nlcd"]),
+    output:
+        f"{RASTER_OUT}/weights_{{grid}}.npz",
+    log:
+        f"logs/crop_raster_weights/{RASTER_SET}_{{grid}}.log",
+    benchmark:
+        f"benchmarks/crop_raster_weights/{RASTER_SET}_{{grid}}.tsv"
+    wildcard_constraints:
+        grid="|".join(RASTER_GRIDS),
+    conda:
+        CONDA_ENV
+    params:
+        root=raster_root(),
+        nlcd=raster_files()["nlcd"],
+        states=raster_settings()["states"],
+        window=RASTER_SET == "synthetic",
+    script:
+        "../scripts/crop_raster_weights.py"
+
+
+rule aggregate_prism:
+    input:
+        weights=f"{RASTER_OUT}/weights_prism.npz",
+        files=raster_input("prism/{var}/{year}"),
+    output:
+        f"{RASTER_OUT}/prism/{{var}}_{{year}}.nc",
+    log:
+        f"logs/aggregate_prism/{RASTER_SET}/{{var}}_{{year}}.log",
+    benchmark:
+        f"benchmarks/aggregate_prism/{RASTER_SET}/{{var}}_{{year}}.tsv"
+    wildcard_constraints:
+        var="|".join(CROP["rasters"]["prism_vars"]),
+        year=r"\d{4}",
+    conda:
+        CONDA_ENV
+    params:
+        folder=lambda wc: f"{raster_root()}/prism/{wc.var}/{wc.year}",
+    script:
+        "../scripts/aggregate_prism.py"
+
+
+rule aggregate_nldas:
+    input:
+        weights=f"{RASTER_OUT}/weights_nldas.npz",
+        files=raster_input("nldas/{product}/{year}"),
+    output:
+        f"{RASTER_OUT}/nldas/{{product}}_{{year}}.nc",
+    log:
+        f"logs/aggregate_nldas/{RASTER_SET}/{{product}}_{{year}}.log",
+    benchmark:
+        f"benchmarks/aggregate_nldas/{RASTER_SET}/{{product}}_{{year}}.tsv"
+    wildcard_constraints:
+        product="FORA|NOAH",
+        year=r"\d{4}",
+    conda:
+        CONDA_ENV
+    params:
+        folder=lambda wc: f"{raster_root()}/nldas/{wc.product}/{wc.year}",
+        names=lambda wc: [
+            n
+            for n in raster_settings()["nldas_vars"]
+            if NLDAS_VARIABLES[n].product == wc.product
+        ],
+    script:
+        "../scripts/aggregate_nldas.py"
+
+
+rule merge_crop_year:
+    input:
+        raster_year_parts,
+    output:
+        f"{RASTER_OUT}/weekly_{{year}}.nc",
+    log:
+        f"logs/merge_crop_year/{RASTER_SET}/{{year}}.log",
+    wildcard_constraints:
+        year=r"\d{4}",
+    conda:
+        CONDA_ENV
+    params:
+        variables=lambda wc: raster_settings()["prism_vars"]
+        + raster_settings()["nldas_vars"],
+    script:
+        "../scripts/merge_crop_year.py"
+
+
+rule aggregate_soil:
+    input:
+        **census_inputs(),
+        mukey=raster_input(raster_files()["mukey"]),
+        tables=raster_input(raster_files()["soil_tables"]),
+        nlcd=raster_input(raster_files()["nlcd"]),
+    output:
+        f"{RASTER_OUT}/soil.nc",
+    log:
+        f"logs/aggregate_soil/{RASTER_SET}.log",
+    benchmark:
+        f"benchmarks/aggregate_soil/{RASTER_SET}.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        root=raster_root(),
+        files=raster_files(),
+        states=raster_settings()["states"],
+    script:
+        "../scripts/aggregate_soil.py"
+
+
+rule nass_yields:
+    input:
+        raster_input(raster_files()["yields"]),
+    output:
+        f"{RASTER_OUT}/yields.csv",
+    log:
+        f"logs/nass_yields/{RASTER_SET}.log",
+    conda:
+        CONDA_ENV
+    params:
+        path=f"{raster_root()}/{raster_files()['yields']}",
+    script:
+        "../scripts/nass_yields.py"
+
+
+rule prepare_crop_rasters:
+    input:
+        **census_inputs(),
+        weekly=expand(f"{RASTER_OUT}/weekly_{{year}}.nc", year=raster_years()),
+        soil=f"{RASTER_OUT}/soil.nc",
+        yields=f"{RASTER_OUT}/yields.csv",
+        adjacency=census_file("county_adjacency.txt"),
+    output:
+        "results/data/crop/{crop}.nc",
+    log:
+        "logs/prepare_crop_rasters/{crop}.log",
+    benchmark:
+        "benchmarks/prepare_crop_rasters/{crop}.tsv"
+    wildcard_constraints:
+        crop="|".join(RASTER_CROPS) or "(?!)",
+    conda:
+        CONDA_ENV
+    params:
+        source=RASTER_SET,
+    script:
+        "../scripts/prepare_crop_rasters.py"
