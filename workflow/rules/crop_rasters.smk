@@ -68,22 +68,18 @@ def check_raster_files():
     """At parse time, for the real set: name every missing file or folder and the fix."""
     if RASTER_SET != "nationwide" or not RASTER_CROPS:
         return
-    s, root = raster_settings(), Path(raster_root())
+    root = Path(
+        raster_root()
+    )  # missing PRISM / NLDAS folders are downloaded (fetch_prism, fetch_nldas)
     wanted = [
         root / raster_files()[k] for k in ("nlcd", "mukey", "soil_tables", "yields")
-    ]
-    wanted += [
-        root / "prism" / v / str(y) for v in s["prism_vars"] for y in raster_years()
-    ]
-    wanted += [
-        root / "nldas" / p / str(y) for p in nldas_products() for y in raster_years()
     ]
     missing = [str(p) for p in wanted if not p.exists()]
     if missing:
         raise WorkflowError(
-            f"crop.data puts {RASTER_CROPS} on the nationwide rasters, but {len(missing)} of their files or "
-            f"folders are missing under {root} (first: {', '.join(missing[:3])}); download them (README, "
-            "'Nationwide data from rasters') or set crop.rasters.root to where they are"
+            f"crop.data puts {RASTER_CROPS} on the nationwide rasters, but {len(missing)} of their files are "
+            f"missing under {root} ({', '.join(missing)}); download them (README, 'Nationwide data from "
+            "rasters') or set crop.rasters.root / crop.rasters.files to where they are"
         )
 
 
@@ -93,6 +89,35 @@ _check_crop_config()
 
 localrules:
     nass_yields,
+
+
+if RASTER_SET == "nationwide":
+
+    rule fetch_prism:
+        output:
+            directory(f"{raster_root()}/prism/{{var}}/{{year}}"),
+        log:
+            "logs/fetch_prism/{var}_{year}.log",
+        wildcard_constraints:
+            var="|".join(CROP["rasters"]["prism_vars"]),
+            year=r"\d{4}",
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/fetch_rasters.py"
+
+    rule fetch_nldas:
+        output:
+            directory(f"{raster_root()}/nldas/{{product}}/{{year}}"),
+        log:
+            "logs/fetch_nldas/{product}_{year}.log",
+        wildcard_constraints:
+            product="FORA|NOAH",
+            year=r"\d{4}",
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/fetch_rasters.py"
 
 
 rule synthesize_crop_rasters:

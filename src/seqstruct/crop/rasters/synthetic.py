@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -205,6 +206,8 @@ def write_synthetic_rasters(
     from seqstruct.crop.rasters.ingest import aggregate_soil, counties_of, product_grid
 
     root = Path(root)
+    for sub in ("prism", "nldas", "nlcd", "gssurgo", "nass"):  # a rerun starts from an empty set
+        shutil.rmtree(root / sub, ignore_errors=True)
     counties = counties_of(shp, states)
     write_prism(root, product_grid("prism", counties), prism_vars, years, seed)
     if nldas_vars:
