@@ -1,6 +1,9 @@
 # Chapter 2.1 helpers for crop.smk: constants, wildcard constraints, input functions, targets; no rules here.
 from pathlib import Path
 
+from seqstruct.crop.rasters.ingest import GRIDS as RASTER_GRIDS
+from seqstruct.crop.rasters.nldas import NLDAS_VARIABLES
+from seqstruct.crop.rasters.synthetic import FILES as SYNTHETIC_RASTER_FILES
 from seqstruct.crop.raw import CropDataError
 from seqstruct.crop.synthetic import RAW_FILES as CROP_SYNTHETIC_FILES
 from seqstruct.crop.train import DETERMINISTIC as CROP_DETERMINISTIC
@@ -277,3 +280,86 @@ def crop_data_labels():
             f"{crop}: rasters, README 'Nationwide data from rasters')"
         )
     return labels
+
+
+# raster ingestion (crop_rasters.smk)
+
+RASTER_SET = "synthetic" if CROP["source"] == "synthetic" else "nationwide"
+RASTER_OUT = f"results/data/crop/rasters/{RASTER_SET}"
+
+
+def raster_settings():
+    """The raster settings in force: crop.rasters, with crop.rasters.synthetic's for the synthetic set."""
+    r = CROP["rasters"]
+    return {**r, **r["synthetic"]} if RASTER_SET == "synthetic" else r
+
+
+def raster_files():
+    """The single-file inputs (NLCD, map units, soil tables, yields) under the root."""
+    if RASTER_SET == "synthetic":
+        return SYNTHETIC_RASTER_FILES
+    return CROP["rasters"]["files"]
+
+
+def raster_root():
+    """Where the raw raster files are."""
+    if RASTER_SET == "synthetic":
+        return "resources/raw/synthetic_rasters"
+    return raster_settings()["root"]
+
+
+def raster_years():
+    first, last = raster_settings()["years"]
+    return list(range(first, last + 1))
+
+
+def nldas_products():
+    """The NLDAS-2 products that the configured NLDAS features come from."""
+    return sorted({NLDAS_VARIABLES[n].product for n in raster_settings()["nldas_vars"]})
+
+
+def raster_input(sub):
+    """A raw raster path: the synthetic set's manifest (which the generator writes), or the user's file."""
+    if RASTER_SET == "synthetic":
+        return "resources/raw/synthetic_rasters/MANIFEST.json"
+    return ancient(f"{raster_root()}/{sub}")
+
+
+def raster_year_parts(wildcards):
+    """The per-variable (PRISM) and per-product (NLDAS) files of one year."""
+    s = raster_settings()
+    return expand(
+        f"{RASTER_OUT}/prism/{{var}}_{wildcards.year}.nc", var=s["prism_vars"]
+    ) + expand(
+        f"{RASTER_OUT}/nldas/{{product}}_{wildcards.year}.nc", product=nldas_products()
+    )
+
+
+def census_inputs():
+    return {
+        "shp": census_file(f"{CROP_SHP}.shp"),
+        "shp_parts": [census_file(f"{CROP_SHP}.{e}") for e in ("shx", "dbf", "prj")],
+    }
+
+
+def check_raster_files():
+    """At parse time, for the real set: name every missing file or folder and the fix."""
+    if RASTER_SET != "nationwide" or not RASTER_CROPS:
+        return
+    root = Path(
+        raster_root()
+    )  # missing PRISM / NLDAS folders are downloaded (fetch_prism, fetch_nldas)
+    wanted = [
+        root / raster_files()[k] for k in ("nlcd", "mukey", "soil_tables", "yields")
+    ]
+    missing = [str(p) for p in wanted if not p.exists()]
+    if missing:
+        raise WorkflowError(
+            f"crop.data puts {RASTER_CROPS} on the nationwide rasters, but {len(missing)} of their files are "
+            f"missing under {root} ({', '.join(missing)}); download them (README, 'Nationwide data from "
+            "rasters') or set crop.rasters.root / crop.rasters.files to where they are"
+        )
+
+
+check_raster_files()
+_check_crop_config()

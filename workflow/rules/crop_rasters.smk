@@ -2,89 +2,6 @@
 # dataset of every crop whose crop.data is "rasters" (seqstruct.crop.rasters). The real files come from
 # crop.rasters.root (README, "Nationwide data from rasters"); with crop.source synthetic, from the synthetic
 # raster set on the real counties of crop.rasters.synthetic.states. Jobs fan out per variable-year.
-from seqstruct.crop.rasters.ingest import GRIDS as RASTER_GRIDS
-from seqstruct.crop.rasters.nldas import NLDAS_VARIABLES
-from seqstruct.crop.rasters.synthetic import FILES as SYNTHETIC_RASTER_FILES
-
-RASTER_SET = "synthetic" if CROP["source"] == "synthetic" else "nationwide"
-RASTER_OUT = f"results/data/crop/rasters/{RASTER_SET}"
-
-
-def raster_settings():
-    """The raster settings in force: crop.rasters, with crop.rasters.synthetic's for the synthetic set."""
-    r = CROP["rasters"]
-    return {**r, **r["synthetic"]} if RASTER_SET == "synthetic" else r
-
-
-def raster_files():
-    """The single-file inputs (NLCD, map units, soil tables, yields) under the root."""
-    if RASTER_SET == "synthetic":
-        return SYNTHETIC_RASTER_FILES
-    return CROP["rasters"]["files"]
-
-
-def raster_root():
-    """Where the raw raster files are."""
-    if RASTER_SET == "synthetic":
-        return "resources/raw/synthetic_rasters"
-    return raster_settings()["root"]
-
-
-def raster_years():
-    first, last = raster_settings()["years"]
-    return list(range(first, last + 1))
-
-
-def nldas_products():
-    """The NLDAS-2 products that the configured NLDAS features come from."""
-    return sorted({NLDAS_VARIABLES[n].product for n in raster_settings()["nldas_vars"]})
-
-
-def raster_input(sub):
-    """A raw raster path: the synthetic set's manifest (which the generator writes), or the user's file."""
-    if RASTER_SET == "synthetic":
-        return "resources/raw/synthetic_rasters/MANIFEST.json"
-    return ancient(f"{raster_root()}/{sub}")
-
-
-def raster_year_parts(wildcards):
-    """The per-variable (PRISM) and per-product (NLDAS) files of one year."""
-    s = raster_settings()
-    return expand(
-        f"{RASTER_OUT}/prism/{{var}}_{wildcards.year}.nc", var=s["prism_vars"]
-    ) + expand(
-        f"{RASTER_OUT}/nldas/{{product}}_{wildcards.year}.nc", product=nldas_products()
-    )
-
-
-def census_inputs():
-    return {
-        "shp": census_file(f"{CROP_SHP}.shp"),
-        "shp_parts": [census_file(f"{CROP_SHP}.{e}") for e in ("shx", "dbf", "prj")],
-    }
-
-
-def check_raster_files():
-    """At parse time, for the real set: name every missing file or folder and the fix."""
-    if RASTER_SET != "nationwide" or not RASTER_CROPS:
-        return
-    root = Path(
-        raster_root()
-    )  # missing PRISM / NLDAS folders are downloaded (fetch_prism, fetch_nldas)
-    wanted = [
-        root / raster_files()[k] for k in ("nlcd", "mukey", "soil_tables", "yields")
-    ]
-    missing = [str(p) for p in wanted if not p.exists()]
-    if missing:
-        raise WorkflowError(
-            f"crop.data puts {RASTER_CROPS} on the nationwide rasters, but {len(missing)} of their files are "
-            f"missing under {root} ({', '.join(missing)}); download them (README, 'Nationwide data from "
-            "rasters') or set crop.rasters.root / crop.rasters.files to where they are"
-        )
-
-
-check_raster_files()
-_check_crop_config()
 
 
 localrules:
@@ -152,7 +69,6 @@ rule crop_raster_weights:
     conda:
         CONDA_ENV
     params:
-        root=raster_root(),
         nlcd=raster_files()["nlcd"],
         states=raster_settings()["states"],
         window=RASTER_SET == "synthetic",
@@ -176,7 +92,7 @@ rule aggregate_prism:
     conda:
         CONDA_ENV
     params:
-        folder=lambda wc: f"{raster_root()}/prism/{wc.var}/{wc.year}",
+        folder=lambda wc: f"prism/{wc.var}/{wc.year}",
     script:
         "../scripts/aggregate_prism.py"
 
@@ -197,7 +113,7 @@ rule aggregate_nldas:
     conda:
         CONDA_ENV
     params:
-        folder=lambda wc: f"{raster_root()}/nldas/{wc.product}/{wc.year}",
+        folder=lambda wc: f"nldas/{wc.product}/{wc.year}",
         names=lambda wc: [
             n
             for n in raster_settings()["nldas_vars"]
@@ -240,7 +156,6 @@ rule aggregate_soil:
     conda:
         CONDA_ENV
     params:
-        root=raster_root(),
         files=raster_files(),
         states=raster_settings()["states"],
     script:
@@ -257,7 +172,7 @@ rule nass_yields:
     conda:
         CONDA_ENV
     params:
-        path=f"{raster_root()}/{raster_files()['yields']}",
+        path=raster_files()["yields"],
     script:
         "../scripts/nass_yields.py"
 

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from seqstruct.common.logs import setup_logging
 from seqstruct.crop.rasters.aggregate import CountyWeights
-from seqstruct.crop.rasters.ingest import aggregate_nldas_year, write_nc
+from seqstruct.crop.rasters.ingest import aggregate_nldas_year, raster_path, write_nc
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -12,5 +12,6 @@ if TYPE_CHECKING:
 setup_logging(snakemake.log[0])
 wc = snakemake.wildcards
 weights = CountyWeights.load(snakemake.input.weights)
-ds = aggregate_nldas_year(snakemake.params.folder, wc.product, snakemake.params.names, int(wc.year), weights)
+folder = raster_path(snakemake.input.files, snakemake.params.folder)
+ds = aggregate_nldas_year(folder, wc.product, snakemake.params.names, int(wc.year), weights)
 write_nc(ds, snakemake.output[0])

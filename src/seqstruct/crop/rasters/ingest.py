@@ -50,6 +50,16 @@ log = logging.getLogger(__name__)
 GRIDS = ("prism", "nldas")
 
 
+MANIFEST = "MANIFEST.json"
+
+
+def raster_path(rule_input: str | os.PathLike[str], relative: str) -> Path:
+    """The raw raster file or folder behind a rule input: the input itself (the user's files), or, for the
+    synthetic set, whose rules take its ``MANIFEST.json`` as input, ``relative`` to the manifest's folder."""
+    path = Path(rule_input)
+    return path.parent / relative if path.name == MANIFEST else path
+
+
 def counties_of(shp: str | os.PathLike[str], states: Sequence[int] | None) -> gpd.GeoDataFrame:
     """The county polygons of ``states`` (state FIPS codes; all of the conterminous US when None)."""
     return county_geometry(shp, conus_fips(shp, states))
