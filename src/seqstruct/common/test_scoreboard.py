@@ -55,6 +55,8 @@ def _produce(tmp_path: Path, datasets: dict, source: str = "real") -> Path:
 
 def test_status_of_each_kind() -> None:
     assert status(ENTRY, None) == (TODO, "")
+    per_crop = {"datasets": {"khaki": {}}, "source": "real", "crop_data": {"soybean": "khaki", "corn": "not run"}}
+    assert status(ENTRY, per_crop) == (STAND_IN, "khaki; soybean: khaki, corn: not run")  # each crop's data
     assert status({**ENTRY, "needs": "MUG"}, None) == (NEEDS, "MUG")
     assert status({**ENTRY, "thesis_datasets": ["y"]}, {"datasets": {"y": {}}, "source": "real"}) == (REPRODUCED, "y")
     assert status(ENTRY, {"datasets": {"khaki": {}}, "source": "real"}) == (STAND_IN, "khaki")

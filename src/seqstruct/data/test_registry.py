@@ -58,7 +58,7 @@ def test_real_registry_is_well_formed() -> None:
         assert spec.title.strip() and spec.license.strip() and spec.citation.strip(), ds_id
         assert spec.access.kind in {"public", "api_key", "unavailable"}
         if spec.access.kind == "public":
-            assert spec.files, f"public dataset {ds_id} has no files"
+            assert spec.files or spec.url_patterns, f"public dataset {ds_id} has no files and no url_patterns"
         if spec.access.kind == "api_key":
             assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", spec.access.env_var)
         if spec.access.kind == "unavailable":
@@ -125,6 +125,19 @@ def test_non_public_dataset_may_have_no_files(tmp_path: Path, access: str) -> No
     assert load_registry(path)["toy"].files == ()
     path.write_text(path.read_text() + "    files: []\n")
     assert load_registry(path)["toy"].files == ()
+
+
+def test_public_dataset_of_many_files_has_url_patterns(tmp_path: Path) -> None:
+    path = tmp_path / "datasets.yaml"
+    head = "datasets:\n  toy:\n    title: T\n    license: L\n    citation: C\n"
+    path.write_text(head + "    url_patterns: {day: 'https://example.org/{var}/{date:%Y%m%d}.zip'}\n")
+    assert load_registry(path)["toy"].url_patterns == {"day": "https://example.org/{var}/{date:%Y%m%d}.zip"}
+    path.write_text(head)
+    with pytest.raises(DataError, match="missing key.*files"):
+        load_registry(path)
+    path.write_text(head + "    url_patterns: {day: 'ftp://example.org/x'}\n")
+    with pytest.raises(DataError, match=r"url_patterns.day must be an http\(s\) URL pattern"):
+        load_registry(path)
 
 
 @pytest.mark.parametrize(
