@@ -115,3 +115,35 @@ def fetch_nldas_year(product: str, year: int, dest: str | os.PathLike[str], base
     ]
     headers = {"Authorization": f"Bearer {token}"}
     return _fetch_all(pairs, lambda p: read_nldas_hour(p, names), f"NLDAS {product} {year}", headers=headers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: fetch PRISM variable-years or NLDAS-2 product-years into ``<root>/prism/<var>/<year>/`` or
+    ``<root>/nldas/<product>/<year>/`` (the layout crop_rasters.smk reads), resuming what is there."""
+    import argparse
+
+    from seqstruct.common.errors import print_error
+
+    p = argparse.ArgumentParser(prog="python -m seqstruct.crop.rasters.fetch", description=main.__doc__)
+    p.add_argument("source", choices=["prism", "nldas"])
+    p.add_argument("names", nargs="+", help="PRISM variables (ppt tmean ...) or NLDAS products (FORA NOAH)")
+    p.add_argument("--years", type=int, nargs=2, required=True, metavar=("FIRST", "LAST"))
+    p.add_argument("--root", type=Path, default=Path("resources/raw/nationwide"))
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        for name in args.names:
+            for year in range(args.years[0], args.years[1] + 1):
+                folder = args.root / args.source / name / str(year)
+                if args.source == "prism":
+                    fetch_prism_year(name, year, folder)
+                else:
+                    fetch_nldas_year(name, year, folder)
+    except RasterDataError as exc:
+        print_error(exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -132,16 +132,19 @@ def aggregate_nldas_year(
     from seqstruct.crop.rasters.nldas import NLDAS_VARIABLES, read_nldas_hour
 
     files = _nldas_files(folder, product, year)
-    hourly = {n: np.empty((len(weights.fips), len(files))) for n in names}
+    if len(files) % 24:
+        raise RasterDataError(f"{folder}: {len(files)} hourly files for {year}, not whole days; check the folder")
+    n, n_days = len(weights.fips), len(files) // 24
+    hours = {name: np.empty((n, 24)) for name in names}  # one day at a time: memory does not grow with days
+    daily = {name: np.empty((n, n_days)) for name in names}
     for h, path in enumerate(tqdm(files, desc=f"NLDAS {product} {year}", unit="hour", mininterval=5.0)):
         for name, raster in read_nldas_hour(path, names, weights.grid).items():
-            hourly[name][:, h] = weights.mean(raster.values, path)
-    n_days = len(files) // 24
-    weekly = {}
-    for name in names:
-        by_day = hourly[name].reshape(len(weights.fips), n_days, 24)
-        daily = by_day.max(axis=2) if NLDAS_VARIABLES[name].daily == "max" else by_day.mean(axis=2)
-        weekly[name] = _weekly_array(daily, f"NLDAS {name}", year, weights.fips)
+            hours[name][:, h % 24] = weights.mean(raster.values, path)
+        if h % 24 == 23:
+            for name in names:
+                reduce = np.max if NLDAS_VARIABLES[name].daily == "max" else np.mean
+                daily[name][:, h // 24] = reduce(hours[name], axis=1)
+    weekly = {name: _weekly_array(daily[name], f"NLDAS {name}", year, weights.fips) for name in names}
     units = {n: NLDAS_VARIABLES[n].units for n in names}
     return _weekly_dataset(weekly, weights.fips, year, units, f"NLDAS-2 {product} {Path(folder)}")
 

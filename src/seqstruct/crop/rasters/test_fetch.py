@@ -77,3 +77,14 @@ def test_nldas_needs_a_token(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("EARTHDATA_TOKEN", raising=False)
     with pytest.raises(RasterDataError, match="EARTHDATA_TOKEN"):
         fetch_nldas_year("FORA", YEAR, tmp_path)
+
+
+def test_cli_fetches_into_the_workflow_layout(server, tmp_path: Path, monkeypatch) -> None:
+    from seqstruct.crop.rasters import fetch
+
+    base, _ = server
+    monkeypatch.setattr(fetch, "fetch_prism_year", functools.partial(fetch_prism_year, base_url=base, grid=GRID))
+    assert fetch.main(["prism", "tmean", "--years", str(YEAR), str(YEAR), "--root", str(tmp_path / "nw")]) == 0
+    assert len(list((tmp_path / "nw" / "prism" / "tmean" / str(YEAR)).glob("*.zip"))) == 365
+    monkeypatch.delenv("EARTHDATA_TOKEN", raising=False)
+    assert fetch.main(["nldas", "FORA", "--years", "2001", "2001", "--root", str(tmp_path / "nw")]) == 1

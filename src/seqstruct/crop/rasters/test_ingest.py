@@ -44,14 +44,15 @@ def _days(year: int) -> list[date]:
     return [date(year, 1, 1) + timedelta(k) for k in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
 
 
-def test_prism_year_known_answers_in_both_formats(delaware, tmp_path) -> None:
-    from seqstruct.crop.rasters.prism import write_prism_bil_zip, write_prism_cog_zip
+def test_prism_year_known_answers(delaware, tmp_path) -> None:
+    from seqstruct.crop.rasters.prism import write_prism_cog_zip
 
     grid = product_grid("prism", delaware)
     weights = county_weights(delaware, grid)
     x = grid.transform.c + (np.arange(grid.shape[1]) + 0.5) * grid.transform.a
     hot_cell = int(np.argmax(weights.matrix[[1]].toarray()))  # a cell of New Castle
-    for writer, folder in ((write_prism_cog_zip, tmp_path / "cog"), (write_prism_bil_zip, tmp_path / "bil")):
+    # the COG zips of a whole year, and a BIL year is read by the smoke workflow (its odd years are BIL)
+    for writer, folder in ((write_prism_cog_zip, tmp_path / "cog"),):
         for k, day in enumerate(_days(YEAR)):
             field = np.broadcast_to(np.float32(k) + 0 * x, grid.shape).copy()  # day k: the constant k
             if k == 10:
