@@ -110,12 +110,14 @@ def write_sensitivity(
     figure_out: str | Path,
     report_out: str | Path,
 ) -> pd.DataFrame:
-    """Write the CSV table, the heat map (one panel per test year) and the markdown report; return the table."""
+    """Write the CSV table, the heat map (one panel per crop and test year) and the markdown report; return the
+    table."""
     table = sensitivity_table(runs, methods)
     with atomic_path(table_out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.4f")
+    panels = table.assign(**{"test year": table["crop"] + " " + table["test_year"].astype(str)})  # one per crop too
     plot_importance(
-        table, figure_out, row="method", panel="test_year", label="test RMSE increase (training std)", order=GROUPS
+        panels, figure_out, row="method", panel="test year", label="test RMSE increase (training std)", order=GROUPS
     )
     with atomic_path(report_out) as tmp:
         Path(tmp).write_text(render(table) + "\n")
