@@ -197,21 +197,25 @@ def write_figures(
     out_rmse: str | Path,
     out_curves: str | Path,
 ) -> None:
-    """The table's RMSE per method beside the thesis (one panel per test year) and the validation curves of
+    """The table's RMSE per method beside the thesis (one panel per crop and test year) and the validation curves of
     the deep models (normalised validation RMSE per epoch, the selected epoch marked)."""
     table = pd.read_csv(table_csv)
     thesis = pd.read_csv(thesis_csv)
     thesis = thesis[thesis["crop"].isin(table["crop"].unique())]
+
+    def panel(crop: Any, year: Any) -> str:  # one panel per crop and test year
+        return f"{crop} {int(year)}"
+
+    table["test"] = [panel(c, y) for c, y in zip(table["crop"], table["test_year"])]
+    thesis["test"] = [panel(c, y) for c, y in zip(thesis["crop"], thesis["test_year"])]
+    stands_for = {
+        panel(c, y): panel(c, THESIS_YEAR.get(int(y), int(y))) for c, y in zip(table["crop"], table["test_year"])
+    }
     plot_metric_vs_thesis(
-        table,
-        thesis,
-        "rmse",
-        "test_year",
-        out_rmse,
-        thesis_panel=THESIS_YEAR,
-        label="test RMSE / training-years yield std",
+        table, thesis, "rmse", "test", out_rmse, thesis_panel=stands_for, label="test RMSE / training-years yield std"
     )
-    plot_validation_curves(runs, "test_year", out_curves, label="validation RMSE (normalised)")
+    runs = [{**r, "test": panel(r["crop"], r["test_year"])} for r in runs]
+    plot_validation_curves(runs, "test", out_curves, label="validation RMSE (normalised)")
 
 
 def write_masking_figure(runs: Sequence[dict[str, Any]], out: str | Path, early_week: int) -> None:
