@@ -62,7 +62,8 @@ def test_smoke_workflow_on_slurm_equals_local_run(cluster: LocalSlurm, smoke_run
     profile = site_profile(tmp_path / "profile")
     # three methods of the smoke config are enough to see jobs, GPUs and outputs (each Slurm job costs ~20 s)
     (work / "few.yaml").write_text(
-        "crop: {tables: {table2_1: [lasso_1y, cnn_rnn_5y, gnn_rnn_5y], table2_2: [cnn_rnn_5y, gnn_rnn_5y]}}\n"
+        "crop: {crops: [soybean], tables: {table2_1: [lasso_1y, cnn_rnn_5y, gnn_rnn_5y], "
+        "table2_2: [cnn_rnn_5y, gnn_rnn_5y]}}\n"
     )
     # the crop tables and two MLC runs (a deterministic and a deep one): each domain's rules reach Slurm
     mlc_runs = [f"results/models/mlc/{m}/toy/seed0/metrics.json" for m in ("br", "cgmvae")]
