@@ -19,7 +19,7 @@ def test_shipped_configs_are_valid() -> None:
     [
         (
             {"crop": {"test_yeras": [2018]}},
-            "config: crop: unknown key(s) ['test_yeras'] (allowed: crops, data, datasets, early_mask, early_week, grids",
+            "config: crop: unknown key(s) ['test_yeras'] (allowed: crops, data, datasets, early_mask, early_week",
         ),
         ({"seeds": [0, -1]}, "config: seeds/1: -1 is less than the minimum of 0"),
         ({"crop": {"methods": {"gnn_rnn_5y": {"lr": "fast"}}}}, "config: crop/methods/gnn_rnn_5y/lr: 'fast' is not"),
