@@ -65,6 +65,6 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests may read it and add files of their own, but must not change or delete its outputs."""
     work = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
-    res = snakemake(work, "--cores", "2", "--configfile", SMOKE, timeout=1200)
+    res = snakemake(work, "--cores", "2", "--configfile", SMOKE, timeout=1800)  # about 15-20 min on 2 cores
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return work
