@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, SMOKE, copy_workflow, mirror_dir
@@ -58,6 +59,9 @@ def dvc_project(dest: Path, config: dict | None = None) -> Path:
         # merge would change for every alias at once (Snakemake's own --configfile merge does not)
         config = json.loads(json.dumps(yaml.safe_load((ROOT / "config/config.yaml").read_text())))
         update_config(config, yaml.safe_load((ROOT / SMOKE).read_text()))  # in place, as --configfile merges
+        # soybean only: the raster path (corn) fetches the Census files from the mirror and adds ~5 min; it runs
+        # in the smoke workflow test
+        config["crop"]["crops"] = ["soybean"]
     (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     sh(work, "git", "init", "-q", "-b", "main")
     sh(work, "git", "add", "-A")
@@ -120,7 +124,8 @@ def pull_clone(project: Path, dest: Path) -> Path:
 @pytest.mark.slow
 def test_repro_runs_the_smoke_pipeline_and_then_nothing(pushed: tuple[Path, Path], smoke_run: Path) -> None:
     work, _ = pushed
-    assert (work / TABLE).read_bytes() == (smoke_run / TABLE).read_bytes()  # same as running Snakemake itself
+    ours, smoke = pd.read_csv(work / TABLE), pd.read_csv(smoke_run / TABLE)  # same as running Snakemake itself
+    pd.testing.assert_frame_equal(ours, smoke[smoke["crop"] == "soybean"].reset_index(drop=True))
     lock = yaml.safe_load((work / "dvc.lock").read_text())["stages"]["reproduce"]
     assert {o["path"] for o in lock["outs"]} >= {"results/models", "results/data", "results/tables"}
     again = sh(work, "dvc", "repro")
