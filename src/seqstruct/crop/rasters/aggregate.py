@@ -158,6 +158,7 @@ def county_weights(
     grid: Grid,
     cell_weight: np.ndarray | None = None,
     fips_col: str = "FIPS",
+    log_coverage: bool = True,
 ) -> CountyWeights:
     """Exact coverage fractions of every county on ``grid``, times ``cell_weight`` (e.g. the NLCD crop share).
 
@@ -171,6 +172,9 @@ def county_weights(
         Weight of each cell in [0, 1] (NaN counts as 0); all ones when omitted.
     fips_col : str
         The column with the county ids.
+    log_coverage : bool
+        Log the counties outside the grid, without cropland or partly outside (off for the blocks of a tiled
+        raster, where most counties are partly outside each block).
 
     Returns
     -------
@@ -198,7 +202,8 @@ def county_weights(
     m = sp.csr_array((v, (r, c)), shape=(len(geoms), grid.n_cells))
     m.eliminate_zeros()
     weights = CountyWeights(counties[fips_col].to_numpy(np.int64), grid, m, covered)
-    _log_coverage(weights)
+    if log_coverage:
+        _log_coverage(weights)
     return weights
 
 

@@ -233,7 +233,7 @@ def mukey_weights(
                 local = _overlapping(counties, sub)
                 if not len(local):
                     continue
-                cw = county_weights(counties.iloc[local], sub, cell_weight=crop_share(nlcd, sub))
+                cw = county_weights(counties.iloc[local], sub, cell_weight=crop_share(nlcd, sub), log_coverage=False)
                 m = cw.matrix.tocoo()
                 k = keys.ravel()[m.col]
                 ok = k >= 0
