@@ -1,0 +1,106 @@
+"""The prepared form of every DAPC data set: one multivariate series with a target and a time split.
+
+A prepared folder holds ``series.npz`` (``x`` (N, D) float32, the model input; ``target`` (N, k) float32, what a
+linear map from the representation is scored against: the true Lorenz state, or the forecast target; and for
+Lorenz ``clean`` (N, D), the lifted signal before noise, for Figure 3.2) and ``info.json`` (``name``, ``task``:
+``"recovery"`` or ``"forecast"``, ``bounds``: frame ranges ``[start, stop)`` of ``train``, ``val`` and
+``test``, in time order, plus what made the data). Time splits are contiguous, so no window straddles two parts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqstruct.common.io import atomic_path, write_json
+from seqstruct.dapc.series import DapcDataError
+
+PREPARED_FILES = ("series.npz", "info.json")
+PARTS = ("train", "val", "test")
+TASKS = ("recovery", "forecast")
+
+
+@dataclass
+class PreparedSeries:
+    """A prepared series: ``x`` (N, D), ``target`` (N, k), ``clean`` (N, D) or None, ``info``."""
+
+    x: np.ndarray
+    target: np.ndarray
+    info: dict[str, Any]
+    clean: np.ndarray | None = None
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, target)`` of the frames of part ``name`` (``train``, ``val`` or ``test``)."""
+        start, stop = self.info["bounds"][name]
+        return self.x[start:stop], self.target[start:stop]
+
+
+def split_bounds(frames: int, train: int, val: int) -> dict[str, list[int]]:
+    """Contiguous ``[start, stop)`` of train (the first ``train`` frames), val (the next ``val``) and test (the
+    rest); raises ``ValueError`` when a part would be empty."""
+    if train < 1 or val < 1 or train + val >= frames:
+        raise ValueError(f"a split of {train} train + {val} val frames leaves no test part in {frames} frames")
+    return {"train": [0, train], "val": [train, train + val], "test": [train + val, frames]}
+
+
+def prepared_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The paths of ``PREPARED_FILES`` in ``folder``."""
+    return [Path(folder) / name for name in PREPARED_FILES]
+
+
+def write_prepared(
+    folder: str | os.PathLike[str],
+    x: np.ndarray,
+    target: np.ndarray,
+    info: dict[str, Any],
+    clean: np.ndarray | None = None,
+) -> None:
+    """Write a prepared series (``info`` needs ``name``, ``task`` and ``bounds``); ``series.npz`` first."""
+    if info.get("task") not in TASKS or set(info.get("bounds", {})) != set(PARTS):
+        raise ValueError(f"info needs task in {TASKS} and bounds of {PARTS}, got {info}")
+    if len(x) != len(target) or info["bounds"]["test"][1] != len(x):
+        raise ValueError(f"x has {len(x)} frames, target {len(target)}, bounds end at {info['bounds']['test'][1]}")
+    arrays = {"x": np.asarray(x, np.float32), "target": np.asarray(target, np.float32)}
+    if clean is not None:
+        arrays["clean"] = np.asarray(clean, np.float32)
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    with atomic_path(root / "series.npz") as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    write_json(root / "info.json", {**info, "frames": len(x), "dims": int(x.shape[1])})
+
+
+def load_prepared(folder: str | os.PathLike[str]) -> PreparedSeries:
+    """Read a prepared series; a missing file or disagreeing parts raise a one-line ``DapcDataError``."""
+    root = Path(folder)
+    for p in prepared_files(root):
+        if not p.exists():
+            raise DapcDataError(f"{p}: missing; rerun the rule that prepares {root.name} (snakemake makes it)")
+    info = json.loads((root / "info.json").read_text())
+    with np.load(root / "series.npz") as z:
+        x, target = z["x"], z["target"]
+        clean = z["clean"] if "clean" in z.files else None
+    if x.ndim != 2 or target.ndim != 2 or len(x) != len(target) or len(x) != info["frames"]:
+        raise DapcDataError(
+            f"{root / 'series.npz'}: x {x.shape} and target {target.shape} disagree with info.json "
+            f"({info['frames']} frames); delete {root} and rerun"
+        )
+    return PreparedSeries(x=x, target=target, info=info, clean=clean)
+
+
+def sequence_windows(x: np.ndarray, window: int, stride: int, what: str = "series") -> np.ndarray:
+    """(N, D) -> (B, window, D): windows starting every ``stride`` frames (the last one may overlap more)."""
+    if window > len(x):
+        raise DapcDataError(
+            f"{what}: the part of {len(x)} frames is shorter than the window of {window} frames; "
+            "lower dapc.window or lengthen the part"
+        )
+    starts = list(range(0, len(x) - window + 1, stride))
+    if starts[-1] != len(x) - window:
+        starts.append(len(x) - window)
+    return np.stack([x[s : s + window] for s in starts])
