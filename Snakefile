@@ -26,6 +26,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/crop.smk"
 include: "workflow/rules/dos.smk"
 include: "workflow/rules/mlc.smk"
+include: "workflow/rules/dapc.smk"
 include: "workflow/rules/thesis.smk"
 include: "workflow/rules/targets.smk"
 

@@ -104,3 +104,36 @@ def sequence_windows(x: np.ndarray, window: int, stride: int, what: str = "serie
     if starts[-1] != len(x) - window:
         starts.append(len(x) - window)
     return np.stack([x[s : s + window] for s in starts])
+
+
+def lorenz_name(snr: float) -> str:
+    """The data set name of the Lorenz benchmark at ``snr``: ``lorenz_snr0.3``, ``lorenz_snr1.0``, ..."""
+    return f"lorenz_snr{float(snr)}"
+
+
+def prepare_lorenz(
+    folder: str | os.PathLike[str],
+    snr: float,
+    seed: int = 0,
+    noise: str = "power",
+    frames: int = 10000,
+    train: int = 7000,
+    val: int = 1000,
+    lift_dropout: float = 0.0,
+    draws: int = 5000,
+) -> dict[str, Any]:
+    """Generate the noisy Lorenz series at ``snr`` (``seqstruct.dapc.lorenz.make_lorenz``) and write it as a
+    prepared series: ``x`` the noisy 30-D observations, ``target`` the true 3-D state, ``clean`` the lifted
+    signal. Returns its ``info``."""
+    from seqstruct.dapc.lorenz import make_lorenz, measured_snr
+
+    data = make_lorenz(snr, seed=seed, noise=noise, frames=frames, lift_dropout=lift_dropout, draws=draws)
+    info = {
+        "name": lorenz_name(snr),
+        "task": "recovery",
+        "bounds": split_bounds(frames, train, val),
+        "lorenz": {**data.meta(), "lift_dropout": lift_dropout, "draws": draws},
+        "measured_snr": measured_snr(data.clean, data.x, noise),
+    }
+    write_prepared(folder, data.x, data.state, info, clean=data.clean)
+    return info

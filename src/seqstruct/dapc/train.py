@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,11 @@ def param_classes(model: str) -> tuple[type, ...]:
     if model not in MODELS:
         raise ValueError(f"unknown DAPC model {model!r}; known: {list(MODELS)}")
     return (TrainConfig, DEEP[model][0], RunParams) if model in DEEP else (RunParams,)
+
+
+def known_params(model: str) -> set[str]:
+    """The setting names ``model`` takes (the fields of its ``param_classes``)."""
+    return {f.name for cls in param_classes(model) for f in fields(cls) if f.init}
 
 
 def check_params(model: str, params: dict[str, Any]) -> None:
