@@ -21,6 +21,7 @@ write_table(
     snakemake.output.table,
     keys=list(LORENZ_KEYS),
     metrics=list(LORENZ_METRICS),
+    directions={m: "higher" for m in LORENZ_METRICS},
     decimals=3,  # the thesis prints the Lorenz tables with 3 decimals
     meta=table_meta(
         scale=snakemake.params.scale,
