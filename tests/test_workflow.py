@@ -91,7 +91,7 @@ def test_crop_table_rule_claims_only_its_own_table_names(workdir: Path) -> None:
     """Table names are explicit per domain: another chapter's table is not taken for a crop table."""
     res = snakemake(workdir, "results/tables/table2_3.csv", "-n", "--cores", "1", "--quiet", "rules")
     assert res.returncode == 0 and "dos_table " in res.stdout and "crop_table " not in res.stdout
-    res = snakemake(workdir, "-n", "--cores", "1", "results/tables/table3_1.csv")  # chapter 3.1: no rule yet
+    res = snakemake(workdir, "-n", "--cores", "1", "results/tables/table3_9.csv")  # chapter 3.2: no rule yet
     assert res.returncode != 0 and "MissingRuleException" in res.stdout + res.stderr
     assert "rule crop_table" not in res.stdout + res.stderr
     res = snakemake(workdir, "results/tables/table2_8.csv", "-n", "--cores", "1", "--quiet", "rules")
