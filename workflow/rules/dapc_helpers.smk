@@ -1,5 +1,8 @@
 # Chapter 3.1 helpers for dapc.smk: constants, wildcard constraints, input functions, targets; no rules here.
+import re
+
 from seqstruct.dapc.prepare import PREPARED_FILES as DAPC_PREPARED_FILES
+from seqstruct.dapc.prepare import SERIES_ROLES as DAPC_SERIES_ROLES
 from seqstruct.dapc.prepare import lorenz_name
 from seqstruct.dapc.train import DETERMINISTIC as DAPC_DETERMINISTIC
 from seqstruct.dapc.train import MODELS as DAPC_MODELS
@@ -9,13 +12,25 @@ from seqstruct.dapc.train import known_params as dapc_known_params
 DAPC = config["dapc"]
 #: Lorenz data set name -> its SNR (lorenz_snr0.3 -> 0.3)
 DAPC_LORENZ = {lorenz_name(s): float(s) for s in DAPC["lorenz"]["snrs"]}
+#: real forecasting series name -> its spec (dapc.series)
+DAPC_SERIES = DAPC.get("series", {})
+DAPC_FORECAST_TABLES = DAPC.get("forecast_tables", {})
+
+
+def dapc_alternatives(names):
+    """A wildcard constraint matching exactly `names` (none: nothing)."""
+    return "|".join(re.escape(n) for n in sorted(names)) or "^$"
+
+
 #: every dapc rule's wildcards (the table names are explicit, so no other domain's table rule collides)
 DAPC_WILDCARDS = {
-    "method": "|".join(sorted(DAPC["methods"])) or "^$",
-    "dataset": "|".join(sorted(DAPC_LORENZ)).replace(".", r"\.") or "^$",
-    "lorenz": "|".join(sorted(DAPC_LORENZ)).replace(".", r"\.") or "^$",
+    "method": dapc_alternatives(DAPC["methods"]),
+    "dataset": dapc_alternatives([*DAPC_LORENZ, *DAPC_SERIES]),
+    "lorenz": dapc_alternatives(DAPC_LORENZ),
+    "series": dapc_alternatives(DAPC_SERIES),
     "seed": r"\d+",
-    "table": "|".join(DAPC["tables"]) or "^$",
+    "table": dapc_alternatives(DAPC["tables"]),
+    "ftable": dapc_alternatives(DAPC_FORECAST_TABLES),
 }
 
 
@@ -28,13 +43,60 @@ def dapc_model(method):
     return DAPC["methods"][method]["model"]
 
 
-def dapc_params(method):
-    """The settings of run `method`: those of dapc.train its model takes (deep models only; CPC has no
-    decoder), merged with the method's own params."""
+def dapc_params(method, dataset=None):
+    """The settings of run `method` on `dataset`: those of dapc.train and of the series' params (dapc.series)
+    its model takes (dapc.train for deep models only; CPC has no decoder), under the method's own params.
+    """
     model = dapc_model(method)
-    known = set() if model in DAPC_DETERMINISTIC else dapc_known_params(model)
-    base = {k: v for k, v in DAPC["train"].items() if k in known}
+    known = dapc_known_params(model)
+    base = {} if model in DAPC_DETERMINISTIC else dict(DAPC["train"])
+    base.update(DAPC_SERIES.get(dataset, {}).get("params", {}))
+    base = {k: v for k, v in base.items() if k in known}
     return {**base, **DAPC["methods"][method].get("params", {})}
+
+
+def dapc_series_files(name):
+    """Role -> raw file name of series `name`, checked against its kind and registry entry."""
+    spec = DAPC_SERIES[name]
+    roles = DAPC_SERIES_ROLES[spec["kind"]]
+    if sorted(spec["files"]) != sorted(roles):
+        dapc_fail(
+            f"series.{name}.files: a {spec['kind']} series needs the roles {list(roles)}, got {sorted(spec['files'])}"
+        )
+    if spec["registry"] not in REGISTRY:
+        dapc_fail(
+            f"series.{name}.registry: {spec['registry']!r} is not in {config['registry']}"
+        )
+    names = [f.name for f in REGISTRY[spec["registry"]].files]
+    for role, file in spec["files"].items():
+        if file not in names:
+            dapc_fail(
+                f"series.{name}.files.{role}: {file!r} is not a file of registry entry {spec['registry']} {names}"
+            )
+    return dict(spec["files"])
+
+
+def dapc_series_inputs(wildcards):
+    """Input function of prepare_dapc_series: the raw files by role and their verify_raw stamps."""
+    reg = DAPC_SERIES[wildcards.series]["registry"]
+    files = dapc_series_files(wildcards.series)
+    return {
+        **{
+            role: ancient(f"resources/raw/{reg}/{file}") for role, file in files.items()
+        },
+        "verified": [
+            ancient(f"resources/verified/{reg}/{file}.json") for file in files.values()
+        ],
+    }
+
+
+def dapc_series_checksums(wildcards):
+    """Registry sha256 of the raw files of a series (a params entry: a registry change reruns prepare)."""
+    spec = DAPC_SERIES[wildcards.series]
+    return {
+        f: REGISTRY[spec["registry"]].sha256_of(f)
+        for f in dapc_series_files(wildcards.series).values()
+    }
 
 
 def dapc_check_settings():
@@ -47,22 +109,50 @@ def dapc_check_settings():
         dapc_fail(
             f"train: {unknown} is no setting of any deep model; valid: {sorted(deep)}"
         )
+    clash = sorted(set(DAPC_SERIES) & set(DAPC_LORENZ))
+    if clash:
+        dapc_fail(f"series {clash} share a name with the Lorenz data sets")
+    for name in DAPC_SERIES:
+        dapc_series_files(name)
     for method, entry in DAPC["methods"].items():
         if entry["model"] not in DAPC_MODELS:
             dapc_fail(
                 f"methods.{method}: model {entry['model']!r} is not one of {list(DAPC_MODELS)}"
             )
-        try:
-            dapc_check_params(entry["model"], dapc_params(method))
-        except (ValueError, TypeError) as err:
-            dapc_fail(
-                f"settings of {method} (dapc.train / methods.{method}.params): {err}"
-            )
-    for table, rows in DAPC["tables"].items():
+        for dataset in [None, *DAPC_SERIES]:
+            try:
+                dapc_check_params(entry["model"], dapc_params(method, dataset))
+            except (ValueError, TypeError) as err:
+                where = f"series.{dataset}.params / " if dataset else ""
+                dapc_fail(
+                    f"settings of {method} (dapc.train / {where}methods.{method}.params): {err}"
+                )
+    tables = {
+        **DAPC["tables"],
+        **{t: spec["rows"] for t, spec in DAPC_FORECAST_TABLES.items()},
+    }
+    figure = DAPC.get("forecast_figure", {})
+    if figure:
+        tables["forecast_figure"] = {
+            **figure.get("rows", {}),
+            "baseline": figure.get("baseline", ""),
+        }
+    for table, rows in tables.items():
         for row, method in rows.items():
             if method not in DAPC["methods"]:
                 dapc_fail(
                     f"tables.{table}.{row}: {method!r} is not in dapc.methods {sorted(DAPC['methods'])}"
+                )
+    for table, spec in DAPC_FORECAST_TABLES.items():
+        for name in spec["series"]:
+            if name not in DAPC_SERIES:
+                dapc_fail(
+                    f"forecast_tables.{table}.series: {name!r} is not in dapc.series {sorted(DAPC_SERIES)}"
+                )
+        for row, without in spec.get("gains", {}).items():
+            if row not in spec["rows"] or without not in spec["rows"]:
+                dapc_fail(
+                    f"forecast_tables.{table}.gains: {row!r} and {without!r} must both be rows of the table"
                 )
 
 
@@ -112,20 +202,54 @@ def dapc_lorenz_latents(wildcards):
     ]
 
 
+def dapc_forecast_runs(table):
+    """(run folder, row name, series) of every run of a forecasting table: per series, row and seed."""
+    spec = DAPC_FORECAST_TABLES[table]
+    return [
+        (dapc_run_dir(method, series, seed), row, series)
+        for series in spec["series"]
+        for row, method in spec["rows"].items()
+        for seed in dapc_seeds(method)
+    ]
+
+
+def dapc_forecast_metrics(wildcards):
+    """metrics.json of every run of a forecasting table."""
+    return [f"{run}/metrics.json" for run, _, _ in dapc_forecast_runs(wildcards.ftable)]
+
+
+def dapc_figure_runs():
+    """(run folder, row name, series) of every run Figure 3.5 draws: the baseline (its run name as row name)
+    and the rows, on every series (none without series or a baseline)."""
+    figure = DAPC.get("forecast_figure", {})
+    if not (DAPC_SERIES and figure.get("baseline")):
+        return []
+    rows = {figure["baseline"]: figure["baseline"], **figure.get("rows", {})}
+    return [
+        (dapc_run_dir(method, series, seed), row, series)
+        for series in DAPC_SERIES
+        for row, method in rows.items()
+        for seed in dapc_seeds(method)
+    ]
+
+
 def dapc_tables():
     """The DAPC thesis tables of the config (CSV paths)."""
-    return expand("results/tables/{table}.csv", table=list(DAPC["tables"]))
+    return expand(
+        "results/tables/{table}.csv",
+        table=[*DAPC["tables"], *DAPC_FORECAST_TABLES],
+    )
 
 
 def dapc_targets():
-    """Every DAPC table, meta and report of the config and the Figure 3.2 panels."""
+    """Every DAPC table, meta and report of the config, the Figure 3.2 panels and Figure 3.5."""
     targets = expand(
         [
             "results/tables/{table}.csv",
             "results/tables/{table}.meta.json",
             "results/reports/{table}.md",
         ],
-        table=list(DAPC["tables"]),
+        table=[*DAPC["tables"], *DAPC_FORECAST_TABLES],
     )
     if DAPC_LORENZ:
         targets.append("results/figures/figure3_2_upper.png")
@@ -133,4 +257,6 @@ def dapc_targets():
         targets += expand(
             "results/figures/figure3_2_lower_{lorenz}.png", lorenz=list(DAPC_LORENZ)
         )
+    if dapc_figure_runs():
+        targets.append("results/figures/figure3_5.png")
     return targets

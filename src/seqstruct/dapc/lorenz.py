@@ -18,28 +18,20 @@ Pipeline and shapes:
      random 3-dim "dynamics" subspace are nearest (Euclidean distance of the sorted angle vectors) to the
      per-angle median over all draws.
 
-:func:`make_lorenz` runs the three steps into a :class:`LorenzData`; :func:`write_lorenz` / :func:`load_lorenz`
-store it as one ``.npz`` (``x`` (frames, 30) float32, ``clean`` (frames, 30), ``state`` (frames, 3), ``meta`` a
-JSON string of snr / seed / noise / frames).
+:func:`make_lorenz` runs the three steps into a :class:`LorenzData`; ``seqstruct.dapc.prepare.prepare_lorenz``
+stores it as a prepared series.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.integrate
 import scipy.signal
 import torch
 from torch import nn
-
-from seqstruct.common.io import atomic_path
-from seqstruct.dapc.series import DapcDataError
 
 log = logging.getLogger(__name__)
 
@@ -313,36 +305,3 @@ def make_lorenz(
     got = measured_snr(clean, x, noise)
     log.info("Lorenz: %d frames, snr %g (%s, measured %.3g), seed %d", frames, snr, noise, got, seed)
     return LorenzData(x=x.astype(np.float32), clean=clean, state=state, snr=float(snr), seed=int(seed), noise=noise)
-
-
-def write_lorenz(path: str | os.PathLike[str], data: LorenzData) -> None:
-    """Save ``data`` as one compressed ``.npz`` (keys ``x``, ``clean``, ``state``, ``meta``), atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(
-            fh, x=data.x, clean=data.clean, state=data.state, meta=np.array(json.dumps(data.meta(), sort_keys=True))
-        )
-
-
-def load_lorenz(path: str | os.PathLike[str]) -> LorenzData:
-    """Read a file written by :func:`write_lorenz`; a missing key or disagreeing shapes raise ``DapcDataError``."""
-    fix = "delete it and rerun the rule that makes it"
-    if not Path(path).exists():
-        raise DapcDataError(f"{path}: no such file; rerun the rule that makes it")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in NPZ_KEYS if k not in z.files]
-            if missing:
-                raise DapcDataError(f"{path}: missing arrays {missing} (a Lorenz .npz has {list(NPZ_KEYS)}); {fix}")
-            x, clean, state, meta_text = z["x"], z["clean"], z["state"], str(z["meta"])
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DapcDataError(f"{path}: not a readable .npz ({' '.join(str(exc).split())}); {fix}") from exc
-    try:
-        meta = json.loads(meta_text)
-        snr, seed, noise, frames = float(meta["snr"]), int(meta["seed"]), str(meta["noise"]), int(meta["frames"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DapcDataError(f"{path}: 'meta' is not JSON with snr, seed, noise and frames; {fix}") from exc
-    if x.ndim != 2 or clean.shape != x.shape or state.ndim != 2 or len(state) != len(x) or len(x) != frames:
-        raise DapcDataError(
-            f"{path}: x {x.shape}, clean {clean.shape}, state {state.shape} and meta frames {frames} disagree; {fix}"
-        )
-    return LorenzData(x=x, clean=clean, state=state, snr=snr, seed=seed, noise=noise)

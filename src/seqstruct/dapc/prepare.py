@@ -137,3 +137,83 @@ def prepare_lorenz(
     }
     write_prepared(folder, data.x, data.state, info, clean=data.clean)
     return info
+
+
+#: forecasting series kinds -> the raw file roles each reads (``dapc.series.<name>.files``)
+SERIES_ROLES = {"temperature": ("temperature",), "spikes": ("spikes", "position")}
+
+
+def _standardise(values: np.ndarray, train: int) -> tuple[np.ndarray, dict[str, list[float]]]:
+    """(N, k) z-scored with the mean and std of the first ``train`` frames (a constant column keeps std 1)."""
+    mean, std = values[:train].mean(0), values[:train].std(0)
+    std = np.where(std > 0, std, 1.0)
+    return (values - mean) / std, {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def _temperature_arrays(files: dict[str, Path], options: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict]:
+    from seqstruct.dapc.series import load_temperature
+
+    values, cities, dates = load_temperature(
+        files["temperature"], resample=options.get("resample", "D"), max_gap_hours=options.get("max_gap_hours", 24.0)
+    )
+    about = {"cities": cities, "first": str(dates[0].date()), "last": str(dates[-1].date())}
+    return values, values, about  # the forecast target is the series itself
+
+
+def _spike_arrays(files: dict[str, Path], options: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict]:
+    from seqstruct.dapc.series import bin_spikes, load_position, load_spikes, position_at, spike_bin_edges
+
+    units = load_spikes(files["spikes"])
+    times, xy = load_position(files["position"])
+    bin_s = float(options.get("bin_s", 0.05))
+    start = max(float(times[0]), min(float(u[0]) for u in units))
+    stop = min(float(times[-1]), max(float(u[-1]) for u in units))
+    if options.get("frames"):  # bin only what is kept
+        stop = min(stop, start + int(options["frames"]) * bin_s)
+    edges = spike_bin_edges(units, bin_s, start, stop)
+    counts = bin_spikes(units, bin_s, start, stop, sqrt=bool(options.get("sqrt", True)))
+    position = position_at(times, xy, edges)
+    about = {"units": len(units), "start_s": start, "bin_s": bin_s}
+    return counts.astype(np.float64), position, about
+
+
+def prepare_series(
+    folder: str | os.PathLike[str],
+    name: str,
+    kind: str,
+    files: dict[str, str | os.PathLike[str]],
+    options: dict[str, Any] | None = None,
+    train: float = 0.6,
+    val: float = 0.2,
+) -> dict[str, Any]:
+    """Read a real forecasting series and write it as a prepared series (task ``forecast``).
+
+    ``kind`` ``temperature``: per-period means of every city (``options.resample``, daily by default), NaN gaps
+    interpolated; the target is the series itself. ``spikes``: sqrt spike counts per ``options.bin_s`` bin
+    (from where spikes and position overlap) with the animal's mean position per bin as the target. Only the
+    first ``options.frames`` frames are kept when it is set. Input and target are z-scored with the training
+    part's statistics. ``train`` and ``val`` are fractions of the frames (in time order; the rest is the test
+    part). Returns its ``info``."""
+    if kind not in SERIES_ROLES:
+        raise ValueError(f"unknown series kind {kind!r}; known: {list(SERIES_ROLES)}")
+    paths = {role: Path(files[role]) for role in SERIES_ROLES[kind]}
+    options = dict(options or {})
+    x, target, about = (_temperature_arrays if kind == "temperature" else _spike_arrays)(paths, options)
+    if options.get("frames"):
+        x, target = x[: int(options["frames"])], target[: int(options["frames"])]
+    frames = len(x)
+    bounds = split_bounds(frames, int(train * frames), int(val * frames))
+    x, x_stats = _standardise(x, bounds["train"][1])
+    target, target_stats = _standardise(target, bounds["train"][1])
+    info = {
+        "name": name,
+        "task": "forecast",
+        "bounds": bounds,
+        "kind": kind,
+        "options": options,
+        "source": {role: p.name for role, p in paths.items()},
+        **about,
+        "standardised": {"x": x_stats, "target": target_stats},
+    }
+    write_prepared(folder, x, target, info)
+    return info

@@ -4,6 +4,10 @@ A Lorenz table (3.1-3.4) has the keys ``snr, method`` and the columns ``r2`` (th
 half of the test frames, scored on the second) and ``r2_in_sample`` (the thesis' protocol: fitted and scored on
 the same first frames). :func:`table_records` renames each run to its row name in the table (``dapc.tables``)
 and adds the table's keys from the run's data set.
+
+A forecasting table (3.5, 3.6) has the keys ``dataset, lag, method`` (3.6: ``lag, method``, one series) and the
+column ``r2``: one record per run and lag (:func:`forecast_records`); Table 3.5 adds ``pi_gain_pct``, the
+improvement PI brings (:func:`pi_gains`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ ABOUT = {
     "table3_2": "noisy Lorenz: the ablation of deterministic DAPC",
     "table3_3": "noisy Lorenz: full reconstruction with and without PI",
     "table3_4": "noisy Lorenz: CPC's temporal lag k",
+    "table3_5": "forecasting: what PI adds to full and masked reconstruction",
+    "table3_6": "forecasting on the temperatures: CPC's temporal lag k",
 }
+#: thesis columns renamed to ours before the comparison: Table 3.6 heads its row key "d", but the rows are the
+#: forecasting lags 5 / 10 / 15 (their values match Table 3.5's Temp rows lag by lag)
+THESIS_COLUMNS = {"table3_6": {"d": "lag"}}
+FORECAST_METRICS = ("r2",)
+GAIN = "pi_gain_pct"
 
 
 def table_records(runs: Sequence[Mapping[str, Any]], names: Sequence[str], snrs: Sequence[float]) -> list[dict]:
@@ -35,6 +46,64 @@ def table_records(runs: Sequence[Mapping[str, Any]], names: Sequence[str], snrs:
     if not len(runs) == len(names) == len(snrs):
         raise ValueError(f"{len(runs)} runs, {len(names)} names and {len(snrs)} SNRs do not align")
     return [{**r, "run": r["method"], "method": n, "snr": float(s)} for r, n, s in zip(runs, names, snrs)]
+
+
+def forecast_records(
+    runs: Sequence[Mapping[str, Any]], names: Sequence[str], series: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One record per run and forecasting lag: ``dataset`` (the series), ``lag``, ``method`` (the row name),
+    ``seed`` and ``test.r2`` (from the run's ``r2_lag<k>``); ``runs``, ``names`` and ``series`` align."""
+    if not len(runs) == len(names) == len(series):
+        raise ValueError(f"{len(runs)} runs, {len(names)} names and {len(series)} series do not align")
+    out = []
+    for r, n, s in zip(runs, names, series):
+        lags = sorted(int(k.removeprefix("r2_lag")) for k in r["test"] if k.startswith("r2_lag"))
+        if not lags:
+            raise ValueError(f"run {r['method']} on {s} (seed {r['seed']}) has no forecasting R² (r2_lag<k>)")
+        for lag in lags:
+            rec = {k: v for k, v in r.items() if k not in ("test", "val", "history")}
+            out.append(
+                {
+                    **rec,
+                    "run": r["method"],
+                    "method": n,
+                    "dataset": s,
+                    "lag": lag,
+                    "test": {"r2": r["test"][f"r2_lag{lag}"]},
+                    "seconds": r.get("seconds", 0.0) / len(lags),
+                }
+            )
+    order = {s: i for i, s in enumerate(dict.fromkeys(series))}
+    return sorted(out, key=lambda r: (order[r["dataset"]], r["lag"]))  # stable: rows keep their table order
+
+
+def pi_gains(table: pd.DataFrame, gains: Mapping[str, str], keys: Sequence[str] = ("dataset", "lag")) -> pd.Series:
+    """``pi_gain_pct`` of every row of ``table``: for a row named in ``gains`` (with PI -> without), 100 (R²
+    with − R² without) / R² without of the seed means in the same ``keys``; NaN for the other rows."""
+    means = table.set_index([*keys, "method"])["r2_mean"]
+    out = []
+    for _, row in table.iterrows():
+        without = gains.get(row["method"])
+        if without is None:
+            out.append(float("nan"))
+            continue
+        base = means[(*(row[k] for k in keys), without)]
+        out.append(100.0 * (row["r2_mean"] - base) / abs(base) if base else float("nan"))
+    return pd.Series(out, index=table.index, name=GAIN)
+
+
+def forecast_spec(thesis_names: Mapping[str, str], lags: Sequence[int], per_series: bool) -> ComparisonSpec:
+    """Forecasting tables beside the thesis: one panel per series and lag (``per_series``) or per lag; our
+    series compared with the thesis set it stands for (``thesis_names``: series -> thesis name)."""
+    panel_map = {(s, lag): (t, lag) for s, t in thesis_names.items() for lag in lags} if per_series else {}
+    return ComparisonSpec(
+        panel_keys=("dataset", "lag") if per_series else ("lag",),
+        metrics={"r2": "higher"},
+        headline="r2",
+        labels={"r2": "forecast R² (test)"},
+        panel_map=panel_map,
+        decimals=3,
+    )
 
 
 def comparison_spec() -> ComparisonSpec:
@@ -45,6 +114,24 @@ def comparison_spec() -> ComparisonSpec:
         headline="r2",
         labels=LABELS,
         decimals=3,
+    )
+
+
+def _forecast_intro(table: str, meta: Mapping[str, Any]) -> str:
+    series = meta.get("series", {})
+    about = "; ".join(f"`{name}`: {spec.get('label', name)}" for name, spec in series.items())
+    gain = (
+        f" `{GAIN}`: 100 (R² with PI − R² without) / R² without, of the seed means ({meta.get('gains')})."
+        if meta.get("gains")
+        else ""
+    )
+    return (
+        f"{ABOUT.get(table, table)}. Scale `{meta.get('scale')}`, seeds {meta.get('seeds')}, git "
+        f"`{(meta.get('git') or {}).get('commit')}`, training time summed over runs "
+        f"{meta.get('wall_time_seconds', 0) / 60:.1f} min. Series (stand-ins for the thesis' sets): {about}. "
+        "A unidirectional encoder trained without labels on the first part of each series (epoch by validation "
+        "loss), frozen; a least-squares map from its features at t to the target at t + lag fitted on the train "
+        "part, pooled R² on the test part. Mean ± population std over seeds." + gain
     )
 
 
@@ -75,7 +162,19 @@ def render(
     """Markdown: each SNR beside the thesis' numbers."""
     spec = ComparisonSpec.from_json(meta["thesis"])
     title = name.replace("table", "Table ").replace("_", ".")
-    return render_comparison(table, thesis, spec, title, _intro(name, meta, runs))
+    intro = _forecast_intro(name, meta) if "series" in meta else _intro(name, meta, runs)
+    extra = {}
+    if GAIN in table:
+        keys = list(spec.panel_keys)
+        gains = {(*(row[k] for k in keys), row["method"]): row[GAIN] for _, row in table.iterrows()}
+
+        def gain(panel: tuple, method: str) -> str:
+            value = gains.get((*panel, method), float("nan"))
+            return "" if pd.isna(value) else f"{value:+.1f}%"
+
+        extra["PI gain"] = gain
+    thesis = thesis.rename(columns=THESIS_COLUMNS.get(name, {}))
+    return render_comparison(table, thesis, spec, title, intro, extra_columns=extra)
 
 
 def write_report(

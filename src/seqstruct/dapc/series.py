@@ -141,7 +141,8 @@ def _numeric_column(column: pd.Series, name: str, path: PathLike) -> np.ndarray:
 
 def _fill_gaps(hourly: pd.DataFrame, path: PathLike, max_gap_hours: float) -> pd.DataFrame:
     """Interpolate NaN runs linearly in time, refusing a run longer than ``max_gap_hours``."""
-    times = hourly.index.asi8 / 3.6e12  # ns -> hours
+    # hours since the first row (not asi8: its unit follows the index resolution, ns or us)
+    times = np.asarray((hourly.index - hourly.index[0]) / pd.Timedelta(hours=1), np.float64)
     out = hourly.copy()
     total = 0
     for name in hourly.columns:

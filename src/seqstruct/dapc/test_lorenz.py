@@ -1,21 +1,15 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from seqstruct.dapc.lorenz import (
-    LorenzData,
     lift,
-    load_lorenz,
     lorenz_states,
     make_lorenz,
     measured_snr,
     median_subspace,
     top_eigenvalue,
-    write_lorenz,
 )
-from seqstruct.dapc.series import DapcDataError
 
 FRAMES, DRAWS = 600, 200
 
@@ -81,38 +75,3 @@ def test_bad_arguments_are_refused(states: np.ndarray) -> None:
         make_lorenz(1.0, noise="white", frames=FRAMES)
     with pytest.raises(ValueError, match="snr must be positive"):
         make_lorenz(0.0, frames=FRAMES)
-
-
-def test_write_load_round_trip(tmp_path: Path) -> None:
-    data = make_lorenz(5.0, seed=4, noise="eigen", frames=FRAMES, draws=DRAWS)
-    path = tmp_path / "lorenz" / "snr5.npz"
-    write_lorenz(path, data)
-    back = load_lorenz(path)
-    assert isinstance(back, LorenzData)
-    assert (back.snr, back.seed, back.noise, back.frames) == (5.0, 4, "eigen", FRAMES)
-    for name in ("x", "clean", "state"):
-        assert np.array_equal(getattr(back, name), getattr(data, name))
-    assert [p.name for p in path.parent.iterdir()] == ["snr5.npz"]  # no temporary file left
-
-
-def test_bad_files_raise_one_line_errors(tmp_path: Path) -> None:
-    data = make_lorenz(1.0, frames=FRAMES, draws=DRAWS)
-    missing = tmp_path / "missing.npz"
-    np.savez(missing, x=data.x, state=data.state)
-    with pytest.raises(DapcDataError, match=r"missing arrays \['clean', 'meta'\]"):
-        load_lorenz(missing)
-    short = tmp_path / "short.npz"
-    np.savez(short, x=data.x, clean=data.clean[:-1], state=data.state, meta=np.array('{"snr": 1}'))
-    with pytest.raises(DapcDataError, match="'meta' is not JSON"):
-        load_lorenz(short)
-    meta = np.array('{"snr": 1.0, "seed": 0, "noise": "power", "frames": 600}')
-    np.savez(short, x=data.x, clean=data.clean[:-1], state=data.state, meta=meta)
-    with pytest.raises(DapcDataError, match="disagree") as err:
-        load_lorenz(short)
-    assert "\n" not in str(err.value) and "short.npz" in str(err.value)
-    garbage = tmp_path / "garbage.npz"
-    garbage.write_text("not a zip")
-    with pytest.raises(DapcDataError, match="not a readable .npz"):
-        load_lorenz(garbage)
-    with pytest.raises(DapcDataError, match="no such file"):
-        load_lorenz(tmp_path / "absent.npz")
