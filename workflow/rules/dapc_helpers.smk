@@ -8,6 +8,7 @@ from seqstruct.dapc.train import DETERMINISTIC as DAPC_DETERMINISTIC
 from seqstruct.dapc.train import MODELS as DAPC_MODELS
 from seqstruct.dapc.train import check_params as dapc_check_params
 from seqstruct.dapc.train import known_params as dapc_known_params
+from seqstruct.dapc.train import run_settings as dapc_run_settings
 
 DAPC = config["dapc"]
 #: Lorenz data set name -> its SNR (lorenz_snr0.3 -> 0.3)
@@ -44,15 +45,8 @@ def dapc_model(method):
 
 
 def dapc_params(method, dataset=None):
-    """The settings of run `method` on `dataset`: those of dapc.train and of the series' params (dapc.series)
-    its model takes (dapc.train for deep models only; CPC has no decoder), under the method's own params.
-    """
-    model = dapc_model(method)
-    known = dapc_known_params(model)
-    base = {} if model in DAPC_DETERMINISTIC else dict(DAPC["train"])
-    base.update(DAPC_SERIES.get(dataset, {}).get("params", {}))
-    base = {k: v for k, v in base.items() if k in known}
-    return {**base, **DAPC["methods"][method].get("params", {})}
+    """The settings of run `method` on `dataset` (seqstruct.dapc.train.run_settings)."""
+    return dapc_run_settings(DAPC, method, dataset)
 
 
 def dapc_series_files(name):

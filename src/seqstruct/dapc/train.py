@@ -91,6 +91,17 @@ def check_params(model: str, params: dict[str, Any]) -> None:
     split_params(params, *param_classes(model))
 
 
+def run_settings(dapc: dict[str, Any], method: str, dataset: str | None = None) -> dict[str, Any]:
+    """The settings of run ``method`` on ``dataset`` from the ``dapc`` config section: those of ``dapc.train``
+    (deep models only) and of the series' params (``dapc.series.<dataset>.params``) the model takes, under the
+    method's own params (``dapc.methods.<method>.params``)."""
+    entry = dapc["methods"][method]
+    known = known_params(entry["model"])
+    base = {} if entry["model"] in DETERMINISTIC else dict(dapc.get("train", {}))
+    base.update(dapc.get("series", {}).get(dataset, {}).get("params", {}))
+    return {**{k: v for k, v in base.items() if k in known}, **entry.get("params", {})}
+
+
 def _encode(model: torch.nn.Module, x: np.ndarray, device: torch.device) -> np.ndarray:
     """(N, D) -> (N, d): the whole part as one sequence, eval mode."""
     model.eval()
