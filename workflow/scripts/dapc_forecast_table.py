@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from seqstruct.common.io import read_json
 from seqstruct.common.logs import setup_logging
 from seqstruct.common.tables import table_meta, write_csv, write_table
-from seqstruct.dapc.report import FORECAST_METRICS, GAIN, forecast_records, forecast_spec, pi_gains, write_report
+from seqstruct.dapc.report import FORECAST_METRICS, forecast_records, forecast_spec, pi_gains, write_report
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
@@ -43,6 +43,6 @@ table = write_table(
     ),
 )
 if spec.get("gains"):
-    table[GAIN] = pi_gains(table, spec["gains"], keys[:-1])
+    table = table.join(pi_gains(table, spec["gains"], keys[:-1]))
     write_csv(table, snakemake.output.table, decimals=3)
 write_report(snakemake.output.table, snakemake.input.thesis, snakemake.output.report, runs=runs)

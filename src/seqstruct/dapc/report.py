@@ -6,8 +6,8 @@ the same first frames). :func:`table_records` renames each run to its row name i
 and adds the table's keys from the run's data set.
 
 A forecasting table (3.5, 3.6) has the keys ``dataset, lag, method`` (3.6: ``lag, method``, one series) and the
-column ``r2``: one record per run and lag (:func:`forecast_records`); Table 3.5 adds ``pi_gain_pct``, the
-improvement PI brings (:func:`pi_gains`).
+column ``r2``: one record per run and lag (:func:`forecast_records`); Table 3.5 adds ``pi_gain_r2`` and
+``pi_gain_pct``, the improvement PI brings in R² and in percent (:func:`pi_gains`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ ABOUT = {
 THESIS_COLUMNS = {"table3_6": {"d": "lag"}}
 FORECAST_METRICS = ("r2",)
 GAIN = "pi_gain_pct"
+GAIN_R2 = "pi_gain_r2"
 
 
 def table_records(runs: Sequence[Mapping[str, Any]], names: Sequence[str], snrs: Sequence[float]) -> list[dict]:
@@ -77,19 +78,18 @@ def forecast_records(
     return sorted(out, key=lambda r: (order[r["dataset"]], r["lag"]))  # stable: rows keep their table order
 
 
-def pi_gains(table: pd.DataFrame, gains: Mapping[str, str], keys: Sequence[str] = ("dataset", "lag")) -> pd.Series:
-    """``pi_gain_pct`` of every row of ``table``: for a row named in ``gains`` (with PI -> without), 100 (R²
-    with − R² without) / R² without of the seed means in the same ``keys``; NaN for the other rows."""
+def pi_gains(table: pd.DataFrame, gains: Mapping[str, str], keys: Sequence[str] = ("dataset", "lag")) -> pd.DataFrame:
+    """``pi_gain_r2`` and ``pi_gain_pct`` of every row of ``table``: for a row named in ``gains`` (with PI ->
+    without), R² with − R² without of the seed means in the same ``keys``, and that difference in percent of
+    |R² without| (the thesis' "improvement"; large when R² without is near 0); NaN for the other rows."""
     means = table.set_index([*keys, "method"])["r2_mean"]
-    out = []
+    diff, pct = [], []
     for _, row in table.iterrows():
         without = gains.get(row["method"])
-        if without is None:
-            out.append(float("nan"))
-            continue
-        base = means[(*(row[k] for k in keys), without)]
-        out.append(100.0 * (row["r2_mean"] - base) / abs(base) if base else float("nan"))
-    return pd.Series(out, index=table.index, name=GAIN)
+        base = means[(*(row[k] for k in keys), without)] if without is not None else float("nan")
+        diff.append(row["r2_mean"] - base)
+        pct.append(100.0 * diff[-1] / abs(base) if base else float("nan"))
+    return pd.DataFrame({GAIN_R2: diff, GAIN: pct}, index=table.index)
 
 
 def forecast_spec(thesis_names: Mapping[str, str], lags: Sequence[int], per_series: bool) -> ComparisonSpec:
@@ -121,7 +121,8 @@ def _forecast_intro(table: str, meta: Mapping[str, Any]) -> str:
     series = meta.get("series", {})
     about = "; ".join(f"`{name}`: {spec.get('label', name)}" for name, spec in series.items())
     gain = (
-        f" `{GAIN}`: 100 (R² with PI − R² without) / R² without, of the seed means ({meta.get('gains')})."
+        f" PI gain (`{GAIN_R2}`, `{GAIN}`): R² with PI − R² without, of the seed means, and that in percent of "
+        f"|R² without| ({meta.get('gains')}); the percentage is large wherever R² without PI is near 0."
         if meta.get("gains")
         else ""
     )
@@ -166,11 +167,11 @@ def render(
     extra = {}
     if GAIN in table:
         keys = list(spec.panel_keys)
-        gains = {(*(row[k] for k in keys), row["method"]): row[GAIN] for _, row in table.iterrows()}
+        gains = {(*(row[k] for k in keys), row["method"]): (row[GAIN_R2], row[GAIN]) for _, row in table.iterrows()}
 
         def gain(panel: tuple, method: str) -> str:
-            value = gains.get((*panel, method), float("nan"))
-            return "" if pd.isna(value) else f"{value:+.1f}%"
+            diff, pct = gains.get((*panel, method), (float("nan"), float("nan")))
+            return "" if pd.isna(diff) else f"{diff:+.3f} ({pct:+.1f}%)"
 
         extra["PI gain"] = gain
     thesis = thesis.rename(columns=THESIS_COLUMNS.get(name, {}))

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqstruct.dapc.report import GAIN, forecast_records, forecast_spec, pi_gains, render, table_records
+from seqstruct.dapc.report import GAIN, GAIN_R2, forecast_records, forecast_spec, pi_gains, render, table_records
 
 
 def _run(method: str, seed: int, **test: float) -> dict:
@@ -40,7 +40,9 @@ def test_pi_gains_are_percent_of_the_mean_without_pi() -> None:
         }
     )
     gains = pi_gains(table, {"FR+PI": "FR"})
-    assert np.isnan(gains[0]) and gains[1] == pytest.approx(10.0) and gains[3] == pytest.approx(-25.0)
+    assert gains[GAIN].isna().tolist() == [True, False, True, False] and gains[GAIN_R2].isna().sum() == 2
+    assert gains[GAIN][1] == pytest.approx(10.0) and gains[GAIN][3] == pytest.approx(-25.0)
+    assert gains[GAIN_R2][1] == pytest.approx(0.05) and gains[GAIN_R2][3] == pytest.approx(-0.1)
 
 
 def test_forecast_report_maps_the_stand_ins_and_prints_the_gain() -> None:
@@ -52,14 +54,20 @@ def test_forecast_report_maps_the_stand_ins_and_prints_the_gain() -> None:
             "r2_mean": [0.5, 0.55],
             "r2_std": [0.01, 0.02],
             "n_seeds": [3, 3],
+            GAIN_R2: [np.nan, 0.05],
             GAIN: [np.nan, 10.0],
         }
     )
     thesis = pd.DataFrame({"dataset": ["Temp", "Temp"], "lag": [5, 5], "method": ["FR", "FR+PI"], "r2": [0.721, 0.725]})
     meta = {"thesis": forecast_spec({"temp": "Temp"}, [5], per_series=True).to_json(), "series": {"temp": {}}}
     text = render(table, thesis, meta, "table3_5", runs=[])
-    assert "thesis Temp 5" in text and "+10.0%" in text and "0.721" in text and "| FR+PI | 0.550 ± 0.020 |" in text
-    one = table.drop(columns=["dataset", GAIN])
+    assert (
+        "thesis Temp 5" in text
+        and "+0.050 (+10.0%)" in text
+        and "0.721" in text
+        and "| FR+PI | 0.550 ± 0.020 |" in text
+    )
+    one = table.drop(columns=["dataset", GAIN, GAIN_R2])
     meta = {"thesis": forecast_spec({}, [5], per_series=False).to_json(), "series": {"temp": {}}}
     d_thesis = pd.DataFrame({"d": [5, 5], "method": ["FR", "FR+PI"], "r2": [0.7, 0.6]})  # Table 3.6 heads lag "d"
     assert "0.600" in render(one, d_thesis, meta, "table3_6", runs=[])
