@@ -26,6 +26,7 @@ write_table(
     meta=table_meta(
         scale=snakemake.params.scale,
         source="generated",
+        generator=f"the thesis' noisy Lorenz recipe, noise {dapc['lorenz']['noise']} (docs/deviations.md)",
         raw=[],
         methods={run: dapc["methods"][run] for run in rows.values()},
         rows=rows,

@@ -64,6 +64,8 @@ def test_status_of_each_kind() -> None:
         STAND_IN,
         "synthetic toy data (synthetic_toy)",
     )
+    generated = {"datasets": {}, "source": "generated", "generator": "noisy Lorenz"}
+    assert status(ENTRY, generated) == (REPRODUCED, "generated: noisy Lorenz")
 
 
 def test_scoreboard_lists_every_table_and_compares_the_produced_ones(tmp_path: Path) -> None:

@@ -34,9 +34,6 @@ ABOUT = {
     "table3_5": "forecasting: what PI adds to full and masked reconstruction",
     "table3_6": "forecasting on the temperatures: CPC's temporal lag k",
 }
-#: thesis columns renamed to ours before the comparison: Table 3.6 heads its row key "d", but the rows are the
-#: forecasting lags 5 / 10 / 15 (their values match Table 3.5's Temp rows lag by lag)
-THESIS_COLUMNS = {"table3_6": {"d": "lag"}}
 FORECAST_METRICS = ("r2",)
 GAIN = "pi_gain_pct"
 GAIN_R2 = "pi_gain_r2"
@@ -174,7 +171,6 @@ def render(
             return "" if pd.isna(diff) else f"{diff:+.3f} ({pct:+.1f}%)"
 
         extra["PI gain"] = gain
-    thesis = thesis.rename(columns=THESIS_COLUMNS.get(name, {}))
     return render_comparison(table, thesis, spec, title, intro, extra_columns=extra)
 
 

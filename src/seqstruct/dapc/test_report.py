@@ -69,5 +69,5 @@ def test_forecast_report_maps_the_stand_ins_and_prints_the_gain() -> None:
     )
     one = table.drop(columns=["dataset", GAIN, GAIN_R2])
     meta = {"thesis": forecast_spec({}, [5], per_series=False).to_json(), "series": {"temp": {}}}
-    d_thesis = pd.DataFrame({"d": [5, 5], "method": ["FR", "FR+PI"], "r2": [0.7, 0.6]})  # Table 3.6 heads lag "d"
-    assert "0.600" in render(one, d_thesis, meta, "table3_6", runs=[])
+    lag_thesis = pd.DataFrame({"lag": [5, 5], "method": ["FR", "FR+PI"], "r2": [0.7, 0.6]})
+    assert "0.600" in render(one, lag_thesis, meta, "table3_6", runs=[])
