@@ -49,28 +49,28 @@ def test_dry_run_plans_what_the_config_asks_for(workdir: Path, smoke: bool) -> N
     assert {k: counts.get(k, 0) for k in expected} == expected
 
 
-def test_bad_dapc_config_is_one_clear_error(workdir: Path) -> None:
-    res = snakemake(workdir, "-n", "--cores", "1", "--config", "dapc={methods: {cpc: {model: cpc, params: {kk: 3}}}}")
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("dapc={methods: {cpc: {model: cpc, params: {kk: 3}}}}", "config dapc: settings of cpc"),
+        ("dapc={train: {hiden: 3}}", "config dapc: train: ['hiden']"),
+        ("dapc={tables: {table3_2: {Regular: dapcc}}}", "tables.table3_2.Regular: 'dapcc'"),
+        (
+            "dapc={series: {hc: {files: {audio: a.wav}}}}",
+            "series.hc.files: a spikes series needs the roles ['spikes', 'position'], got ['audio',",
+        ),
+        (
+            "dapc={series: {temp: {files: {temperature: t.csv}}}}",
+            "series.temp.files.temperature: 't.csv' is not a file of registry entry",
+        ),
+        ("dapc={forecast_tables: {table3_6: {series: [tmp]}}}", "forecast_tables.table3_6.series: 'tmp' is not in"),
+    ],
+    ids=["setting", "train", "table-row", "series-roles", "series-file", "table-series"],
+)
+def test_bad_dapc_config_is_one_clear_error(workdir: Path, override: str, message: str) -> None:
+    res = snakemake(workdir, "-n", "--cores", "1", "--config", override)
     out = res.stdout + res.stderr
-    assert res.returncode != 0 and "config dapc: settings of cpc" in out and "'kk'" in out and "Traceback" not in out
-    res = snakemake(workdir, "-n", "--cores", "1", "--config", "dapc={train: {hiden: 3}}")
-    out = res.stdout + res.stderr
-    assert res.returncode != 0 and "config dapc: train: ['hiden']" in out
-    res = snakemake(workdir, "-n", "--cores", "1", "--config", "dapc={tables: {table3_2: {Regular: dapcc}}}")
-    out = res.stdout + res.stderr
-    assert res.returncode != 0 and "tables.table3_2.Regular: 'dapcc'" in out
-    res = snakemake(workdir, "-n", "--cores", "1", "--config", "dapc={series: {hc: {files: {audio: a.wav}}}}")
-    out = res.stdout + res.stderr
-    assert (
-        res.returncode != 0
-        and "series.hc.files: a spikes series needs the roles ['spikes', 'position'], got ['audio'," in out
-    )
-    res = snakemake(workdir, "-n", "--cores", "1", "--config", "dapc={series: {temp: {files: {temperature: t.csv}}}}")
-    out = res.stdout + res.stderr
-    assert res.returncode != 0 and "series.temp.files.temperature: 't.csv' is not a file of registry entry" in out
-    res = snakemake(workdir, "-n", "--cores", "1", "--config", "dapc={forecast_tables: {table3_6: {series: [tmp]}}}")
-    out = res.stdout + res.stderr
-    assert res.returncode != 0 and "forecast_tables.table3_6.series: 'tmp' is not in dapc.series" in out
+    assert res.returncode != 0 and message in out and "Traceback" not in out
 
 
 @pytest.mark.slow
