@@ -29,15 +29,18 @@ def _expected(config: dict) -> dict[str, int]:
         seeds_of(figure | {m for t in dapc["forecast_tables"].values() if s in t["series"] for m in t["rows"].values()})
         for s in dapc["series"]
     )
+    dims = dapc["dims_figure"]
+    dims_runs = len(dims["dims"]) * seeds_of({dims["baseline"], *dims["rows"].values()})
     return {
         "prepare_dapc_lorenz": snrs,
         "prepare_dapc_series": len(dapc["series"]),
-        "train_dapc": snrs * seeds_of(runs) + forecast,
+        "train_dapc": snrs * seeds_of(runs) + forecast + dims_runs,
         "dapc_table": len(dapc["tables"]),
         "dapc_forecast_table": len(dapc["forecast_tables"]),
         "dapc_lorenz_figure": 1,
         "dapc_latent_figure": snrs,
         "dapc_forecast_figure": 1,
+        "dapc_dims_figure": 1,
     }
 
 
@@ -64,8 +67,9 @@ def test_dry_run_plans_what_the_config_asks_for(workdir: Path, smoke: bool) -> N
             "series.temp.files.temperature: 't.csv' is not a file of registry entry",
         ),
         ("dapc={forecast_tables: {table3_6: {series: [tmp]}}}", "forecast_tables.table3_6.series: 'tmp' is not in"),
+        ("dapc={dims_figure: {rows: {X: dapcc}}}", "config dapc: dims_figure: 'dapcc' is not in dapc.methods"),
     ],
-    ids=["setting", "train", "table-row", "series-roles", "series-file", "table-series"],
+    ids=["setting", "train", "table-row", "series-roles", "series-file", "table-series", "dims-row"],
 )
 def test_bad_dapc_config_is_one_clear_error(workdir: Path, override: str, message: str) -> None:
     res = snakemake(workdir, "-n", "--cores", "1", "--config", override)
@@ -121,4 +125,8 @@ def test_smoke_run_makes_the_forecasting_tables_and_figure(smoke_run: Path) -> N
         "r2_lag10",
         "r2_lag15",
     }
-    assert (smoke_run / "results/figures/figure3_5.png").stat().st_size > 10_000
+    for fig in ("figure3_5.png", "figure3_6.png"):
+        assert (smoke_run / "results/figures" / fig).stat().st_size > 10_000
+    assert (
+        json.loads((smoke_run / "results/models/dapc/cpc_d1/temp/seed0/metrics.json").read_text())["params"]["d"] == 1
+    )

@@ -224,3 +224,28 @@ rule dapc_forecast_figure:
         baseline=DAPC.get("forecast_figure", {}).get("baseline"),
     script:
         "../scripts/dapc_forecast_figure.py"
+
+
+rule dapc_dims_figure:
+    input:
+        metrics=[f"{run}/metrics.json" for run, _, _ in dapc_dims_runs()],
+    output:
+        figure=report(
+            "results/figures/figure3_6.png",
+            caption="../report/dapc_dims.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/dapc_dims_figure/figure3_6.log",
+    benchmark:
+        "benchmarks/dapc_dims_figure/figure3_6.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        names=[row for _, row, _ in dapc_dims_runs()],
+        dims=[d for _, _, d in dapc_dims_runs()],
+        series=(DAPC.get("dims_figure") or {}).get("series"),
+        label=lambda wc: DAPC_SERIES[DAPC["dims_figure"]["series"]].get("label", ""),
+        baseline=(DAPC.get("dims_figure") or {}).get("baseline"),
+    script:
+        "../scripts/dapc_dims_figure.py"

@@ -8,9 +8,21 @@ from seqstruct.dapc.train import DETERMINISTIC as DAPC_DETERMINISTIC
 from seqstruct.dapc.train import MODELS as DAPC_MODELS
 from seqstruct.dapc.train import check_params as dapc_check_params
 from seqstruct.dapc.train import known_params as dapc_known_params
+from seqstruct.dapc.train import dim_variants as dapc_dim_variants
 from seqstruct.dapc.train import run_settings as dapc_run_settings
 
 DAPC = config["dapc"]
+
+
+def dapc_fail(message):
+    raise WorkflowError(f"config dapc: {message}")
+
+
+try:  # the runs of dapc.methods plus those Figure 3.6 derives (<run>_d<d>: <run> with d latent dimensions)
+    DAPC = {**DAPC, "methods": {**DAPC["methods"], **dapc_dim_variants(DAPC)}}
+except ValueError as err:
+    dapc_fail(str(err))
+
 #: Lorenz data set name -> its SNR (lorenz_snr0.3 -> 0.3)
 DAPC_LORENZ = {lorenz_name(s): float(s) for s in DAPC["lorenz"]["snrs"]}
 #: real forecasting series name -> its spec (dapc.series)
@@ -33,10 +45,6 @@ DAPC_WILDCARDS = {
     "table": dapc_alternatives(DAPC["tables"]),
     "ftable": dapc_alternatives(DAPC_FORECAST_TABLES),
 }
-
-
-def dapc_fail(message):
-    raise WorkflowError(f"config dapc: {message}")
 
 
 def dapc_model(method):
@@ -131,6 +139,11 @@ def dapc_check_settings():
             **figure.get("rows", {}),
             "baseline": figure.get("baseline", ""),
         }
+    dims = DAPC.get("dims_figure") or {}
+    if dims.get("baseline") and dims.get("series") not in DAPC_SERIES:
+        dapc_fail(
+            f"dims_figure.series: {dims.get('series')!r} is not in dapc.series {sorted(DAPC_SERIES)}"
+        )
     for table, rows in tables.items():
         for row, method in rows.items():
             if method not in DAPC["methods"]:
@@ -227,6 +240,21 @@ def dapc_figure_runs():
     ]
 
 
+def dapc_dims_runs():
+    """(run folder, row name, d) of every run Figure 3.6 draws: the baseline (its run name as row name) and the
+    rows at each d of dapc.dims_figure, on its series (none without a baseline)."""
+    figure = DAPC.get("dims_figure") or {}
+    if not figure.get("baseline"):
+        return []
+    rows = {figure["baseline"]: figure["baseline"], **figure.get("rows", {})}
+    return [
+        (dapc_run_dir(f"{method}_d{d}", figure["series"], seed), row, d)
+        for d in figure.get("dims", [])
+        for row, method in rows.items()
+        for seed in dapc_seeds(method)
+    ]
+
+
 def dapc_tables():
     """The DAPC thesis tables of the config (CSV paths)."""
     return expand(
@@ -253,4 +281,6 @@ def dapc_targets():
         )
     if dapc_figure_runs():
         targets.append("results/figures/figure3_5.png")
+    if dapc_dims_runs():
+        targets.append("results/figures/figure3_6.png")
     return targets

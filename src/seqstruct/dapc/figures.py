@@ -4,8 +4,8 @@ and the forecasting R² gain of each method over PCA (3.5).
 Upper: per SNR, the true 3-D state, the first three principal components of the lifted 30-D signal and of the
 noisy observations, over the first ``frames`` frames. Lower: per method, the latents mapped to the state by the
 least-squares map of the held-out protocol (fitted on the first half of the test frames), drawn on the second
-half beside the true trajectory, titled with its R². Figure 3.5: per series, grouped bars of each method's
-forecasting R² minus the baseline's, per lag, with the std over seeds.
+half beside the true trajectory, titled with its R². Figures 3.5 and 3.6: grouped bars of each method's
+forecasting R² minus the baseline's (PCA), per series and lag (3.5) or per lag and latent dimension (3.6).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,32 +75,45 @@ def latent_figure(
     save_figure(fig, out)
 
 
-def forecast_figure(runs: Sequence[Mapping], labels: Mapping[str, str], out: str | Path, baseline: str) -> None:
-    """Figure 3.5 from forecast records (``seqstruct.dapc.report.forecast_records``: ``dataset``, ``lag``,
-    ``method``, ``seed``, ``test.r2``): one panel per series, the mean over seeds of each method's R² minus
-    the mean R² of ``baseline`` at the same lag, ± the std of the method's R² over seeds."""
+def gain_figure(
+    runs: Sequence[Mapping],
+    out: str | Path,
+    baseline: str,
+    panel: str = "dataset",
+    group: str = "lag",
+    labels: Mapping[Any, str] | None = None,
+    title: str = "",
+) -> None:
+    """Grouped bars of each method's R² gain over ``baseline``, from forecast records
+    (``seqstruct.dapc.report.forecast_records``: ``method``, ``seed``, ``test.r2`` and the ``panel`` and
+    ``group`` keys): one panel per value of ``panel``, one bar group per value of ``group``; a bar is the mean
+    over seeds of the method's R² minus the baseline's mean R² in the same panel and group, ± the std of the
+    method's R² over seeds. Figure 3.5: panels = series, groups = lags; Figure 3.6: panels = lags, groups = d."""
     import pandas as pd
 
+    labels = labels or {}
     frame = pd.DataFrame(
-        [{**{k: r[k] for k in ("dataset", "lag", "method", "seed")}, "r2": r["test"]["r2"]} for r in runs]
+        [{panel: r[panel], group: r[group], "method": r["method"], "r2": r["test"]["r2"]} for r in runs]
     )
-    series = list(dict.fromkeys(frame["dataset"]))
+    panels = list(dict.fromkeys(frame[panel]))
     methods = [m for m in dict.fromkeys(frame["method"]) if m != baseline]
-    fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
     width = 0.8 / max(1, len(methods))
-    for ax, name in zip(axes[0], series):
-        part = frame[frame["dataset"] == name]
-        stats = part.groupby(["method", "lag"])["r2"].agg(["mean", "std"]).fillna(0.0)
-        lags = sorted(part["lag"].unique())
+    for ax, name in zip(axes[0], panels):
+        part = frame[frame[panel] == name]
+        stats = part.groupby(["method", group])["r2"].agg(["mean", "std"]).fillna(0.0)
+        groups = sorted(part[group].unique())
         base = stats.loc[baseline]["mean"]
         for i, m in enumerate(methods):
-            gain = [stats.loc[(m, lag), "mean"] - base[lag] for lag in lags]
-            err = [stats.loc[(m, lag), "std"] for lag in lags]
-            ax.bar(np.arange(len(lags)) + (i - (len(methods) - 1) / 2) * width, gain, width, yerr=err, label=m)
+            gain = [stats.loc[(m, g), "mean"] - base[g] for g in groups]
+            err = [stats.loc[(m, g), "std"] for g in groups]
+            ax.bar(np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width, gain, width, yerr=err, label=m)
         ax.axhline(0.0, color="k", lw=0.6)
-        ax.set_xticks(np.arange(len(lags)), [f"lag {lag}" for lag in lags])
-        ax.set_title(textwrap.fill(labels.get(name, name), 60), fontsize=7)
+        ax.set_xticks(np.arange(len(groups)), [f"{group} {g}" for g in groups])
+        ax.set_title(textwrap.fill(labels.get(name, f"{panel} {name}"), 60), fontsize=7)
         ax.set_ylabel(f"R² − R²({baseline})")
     axes[0][-1].legend(fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     save_figure(fig, out)

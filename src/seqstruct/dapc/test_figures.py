@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqstruct.dapc.figures import forecast_figure, latent_figure, lorenz_figure
+from seqstruct.dapc.figures import gain_figure, latent_figure, lorenz_figure
 
 
 def _is_png(path: Path) -> bool:
@@ -19,7 +19,7 @@ def test_lorenz_and_latent_panels_are_written(tmp_path: Path) -> None:
     assert _is_png(tmp_path / "upper.png") and _is_png(tmp_path / "lo.png")
 
 
-def test_forecast_figure_needs_the_baseline_and_draws_every_series(tmp_path: Path) -> None:
+def test_gain_figure_needs_the_baseline_and_draws_every_panel(tmp_path: Path) -> None:
     runs = [
         {"dataset": s, "lag": lag, "method": m, "seed": seed, "test": {"r2": 0.1 * i + 0.01 * seed}}
         for s in ("temp", "hc")
@@ -27,7 +27,8 @@ def test_forecast_figure_needs_the_baseline_and_draws_every_series(tmp_path: Pat
         for i, m in enumerate(("pca", "DAPC"))
         for seed in (0, 1)
     ]
-    forecast_figure(runs, {"temp": "Temp stand-in"}, tmp_path / "f.png", baseline="pca")
-    assert _is_png(tmp_path / "f.png")
+    gain_figure(runs, tmp_path / "f.png", "pca", labels={"temp": "Temp stand-in"})
+    gain_figure(runs, tmp_path / "d.png", "pca", panel="lag", group="dataset", title="by lag")  # Figure 3.6's way
+    assert _is_png(tmp_path / "f.png") and _is_png(tmp_path / "d.png")
     with pytest.raises(KeyError):
-        forecast_figure(runs, {}, tmp_path / "g.png", baseline="PCA")
+        gain_figure(runs, tmp_path / "g.png", "PCA")

@@ -7,7 +7,7 @@ import pytest
 from seqstruct.dapc.benchmark import COLUMNS, benchmark
 from seqstruct.dapc.prepare import prepare_lorenz, split_bounds, write_prepared
 from seqstruct.dapc.series import DapcDataError
-from seqstruct.dapc.train import run, run_settings
+from seqstruct.dapc.train import dim_variants, run, run_settings
 
 TINY = {"epochs": 1, "hidden": 4, "layers": 1, "dropout": 0.0, "decoder_hidden": 4, "decoder_layers": 1,
         "window": 40, "stride": 40, "batch_size": 4, "time_width": 5, "in_sample_frames": 100}  # fmt: skip
@@ -81,3 +81,16 @@ def test_benchmark_measures_each_deep_run_in_one_table(lorenz: Path) -> None:
     assert table["frames"].iloc[0] == 250 and table["epochs"].iloc[0] == 1
     with pytest.raises(ValueError, match=r"not deep runs of dapc.methods: \['pca'\]"):
         benchmark(str(lorenz), {"dapc": DAPC}, epochs=1, methods=["pca"])
+
+
+def test_dim_variants_copy_a_run_at_each_latent_dimension() -> None:
+    dapc = {**DAPC, "dims_figure": {"series": "s", "dims": [1, 4], "baseline": "pca", "rows": {"CPC": "cpc"}}}
+    variants = dim_variants(dapc)
+    assert sorted(variants) == ["cpc_d1", "cpc_d4", "pca_d1", "pca_d4"]
+    assert variants["cpc_d4"] == {"model": "cpc", "params": {"k": 2, "d": 4}}
+    assert (
+        run_settings({**dapc, "methods": {**dapc["methods"], **variants}}, "cpc_d1", "s")["d"] == 1
+    )  # over the series' d
+    assert dim_variants(DAPC) == {}
+    with pytest.raises(ValueError, match="dims_figure: 'dapcc' is not in dapc.methods"):
+        dim_variants({**dapc, "dims_figure": {**dapc["dims_figure"], "rows": {"X": "dapcc"}}})

@@ -102,6 +102,21 @@ def run_settings(dapc: dict[str, Any], method: str, dataset: str | None = None) 
     return {**{k: v for k, v in base.items() if k in known}, **entry.get("params", {})}
 
 
+def dim_variants(dapc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The runs Figure 3.6 adds (``dapc.dims_figure``): ``<run>_d<d>`` is run ``<run>`` (its baseline or a row)
+    with ``d`` latent dimensions, for every ``d`` of ``dims``; as entries of ``dapc.methods``."""
+    figure = dapc.get("dims_figure") or {}
+    runs = [figure["baseline"], *figure.get("rows", {}).values()] if figure.get("baseline") else []
+    out = {}
+    for run in runs:
+        if run not in dapc["methods"]:
+            raise ValueError(f"dims_figure: {run!r} is not in dapc.methods {sorted(dapc['methods'])}")
+        entry = dapc["methods"][run]
+        for d in figure.get("dims", []):
+            out[f"{run}_d{d}"] = {**entry, "params": {**entry.get("params", {}), "d": int(d)}}
+    return out
+
+
 def _encode(model: torch.nn.Module, x: np.ndarray, device: torch.device) -> np.ndarray:
     """(N, D) -> (N, d): the whole part as one sequence, eval mode."""
     model.eval()
