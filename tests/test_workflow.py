@@ -67,6 +67,9 @@ def test_default_dry_run_plans_what_the_config_asks_for(workdir: Path) -> None:
         for t in dos["tables"].values()
         if t["dataset"] == "phdos"
     }
+    dapc = config["dapc"]  # the real forecasting series of the forecasting tables (Lorenz is generated)
+    used = {s for t in dapc["forecast_tables"].values() for s in t["series"]}
+    files |= {(dapc["series"][s]["registry"], f) for s in used for f in dapc["series"][s]["files"].values()}
     assert counts["fetch_raw"] == len(files)
     assert counts["train_dos"] == len(
         {m for t in dos["tables"].values() if t["dataset"] == "phdos" for m in t["methods"]}

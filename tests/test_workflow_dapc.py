@@ -96,7 +96,7 @@ def test_smoke_run_makes_every_dapc_table_and_figure(smoke_run: Path) -> None:
         meta = json.loads((smoke_run / f"results/tables/{table}.meta.json").read_text())
         assert meta["scale"] == "smoke" and meta["seeds"] == [0, 1] and meta["rows"] == rows
         report = (smoke_run / f"results/reports/{table}.md").read_text()
-        assert "thesis" in report.lower() and "SNR" in report or "snr" in report
+        assert "## SNR 1.0, thesis SNR 1.0" in report
     for fig in ["figure3_2_upper.png", "figure3_2_lower_lorenz_snr1.0.png"]:
         assert (smoke_run / "results/figures" / fig).stat().st_size > 10_000
     record = json.loads((smoke_run / "results/models/dapc/dapc/lorenz_snr1.0/seed1/metrics.json").read_text())

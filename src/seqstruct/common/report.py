@@ -246,13 +246,15 @@ def _words(panel: Panel) -> str:
     return " ".join(map(str, panel))
 
 
-def default_panel_note(spec: ComparisonSpec, panel: Panel, thesis_panel: Panel) -> str:
+def default_panel_note(
+    spec: ComparisonSpec, panel: Panel, thesis_panel: Panel, words: Callable[[Panel], str] = _words
+) -> str:
     """`` (the thesis reports X only)`` or `` (stands in for the thesis' X)`` when the panels differ."""
     if thesis_panel == panel:
         return ""
     if spec.thesis_only:
-        return f" (the thesis reports {_words(thesis_panel)} only)"
-    return f" (stands in for the thesis' {_words(thesis_panel)})"
+        return f" (the thesis reports {words(thesis_panel)} only)"
+    return f" (stands in for the thesis' {words(thesis_panel)})"
 
 
 def render(
@@ -266,6 +268,7 @@ def render(
     extra_columns: Mapping[str, Callable[[Panel, str], str]] | None = None,
     unreproduced: Callable[[Panel], str] | None = None,
     sections: Sequence[str] = (),
+    panel_words: Callable[[Panel], str] = _words,
 ) -> str:
     """Markdown: one section per panel of ``table`` beside its thesis panel.
 
@@ -287,6 +290,8 @@ def render(
         ``unreproduced(thesis_panel)``: one line for each thesis panel no panel reproduces (none by default).
     sections : sequence of str
         Further markdown sections (e.g. ``selection_section``), after the panels.
+    panel_words : callable, optional
+        ``panel_words(panel)``: a panel in the section headings (default: its key values, e.g. ``soybean 2017``).
     """
     extra = dict(extra_columns or {})
     head = spec.label(spec.headline)
@@ -294,8 +299,8 @@ def render(
     out = [f"# {title}: this run beside the thesis", "", intro, ""]
     results = compare(table, thesis, spec)
     for c in results:
-        note = (panel_note or (lambda p, t: default_panel_note(spec, p, t)))(c.panel, c.thesis_panel)
-        out += [f"## {_words(c.panel)}, thesis {_words(c.thesis_panel)}{note}", ""]
+        note = (panel_note or (lambda p, t: default_panel_note(spec, p, t, panel_words)))(c.panel, c.thesis_panel)
+        out += [f"## {panel_words(c.panel)}, thesis {panel_words(c.thesis_panel)}{note}", ""]
         if panel_intro is not None and (sentence := panel_intro(c.panel)):
             out += [sentence, ""]
         labels = [spec.label(m) for m in spec.metrics]

@@ -171,7 +171,12 @@ def render(
             return "" if pd.isna(diff) else f"{diff:+.3f} ({pct:+.1f}%)"
 
         extra["PI gain"] = gain
-    return render_comparison(table, thesis, spec, title, intro, extra_columns=extra)
+    named = {"snr": "SNR {}", "lag": "lag {}"}  # the numeric keys, named in the section headings
+
+    def words(panel: tuple) -> str:
+        return ", ".join(named.get(k, "{}").format(v) for k, v in zip(spec.panel_keys, panel))
+
+    return render_comparison(table, thesis, spec, title, intro, extra_columns=extra, panel_words=words)
 
 
 def write_report(

@@ -62,7 +62,7 @@ def test_forecast_report_maps_the_stand_ins_and_prints_the_gain() -> None:
     meta = {"thesis": forecast_spec({"temp": "Temp"}, [5], per_series=True).to_json(), "series": {"temp": {}}}
     text = render(table, thesis, meta, "table3_5", runs=[])
     assert (
-        "thesis Temp 5" in text
+        "## temp, lag 5, thesis Temp, lag 5" in text
         and "+0.050 (+10.0%)" in text
         and "0.721" in text
         and "| FR+PI | 0.550 ± 0.020 |" in text
