@@ -85,6 +85,14 @@ def test_numbers_given_on_the_command_line(workdir: Path) -> None:
     assert counts["train_crop"] == _expected_crop_jobs(config)["train_crop"]  # one year, one seed
 
 
+def test_domains_pick_the_chapters_rule_all_builds(workdir: Path) -> None:
+    counts = planned(workdir, "--config", "domains=[crop]")
+    assert counts["train_crop"] > 0 and counts["scoreboard"] == 1
+    assert not {"train_dos", "train_mlc", "train_dapc", "dos_table", "mlc_table", "dapc_table"} & set(counts)
+    res = snakemake(workdir, "-n", "--cores", "1", "--config", "domains=[crop, asr]")
+    assert res.returncode != 0 and "domains/1: 'asr' is not one of" in res.stdout + res.stderr
+
+
 def test_named_target_tables_makes_every_table_without_figures(workdir: Path) -> None:
     counts = planned(workdir, "--configfile", SMOKE, targets=("tables",))
     assert counts["crop_table"] == 2 and "crop_figures" not in counts and "scoreboard" not in counts
