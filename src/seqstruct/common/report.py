@@ -48,6 +48,9 @@ class ComparisonSpec:
         The one thesis panel every panel of ours is compared with (the thesis has no other).
     decimals : int, optional
         Fixed decimals of the numbers; None: 4 significant digits.
+    key_names : mapping, optional
+        Panel key -> how a value of it is named in headings, e.g. ``{"snr": "SNR {}"}`` (default: the bare
+        value, e.g. ``soybean 2017``).
     """
 
     panel_keys: tuple[str, ...]
@@ -59,6 +62,7 @@ class ComparisonSpec:
     method_map: Mapping[str, str] = field(default_factory=dict)
     thesis_only: Panel | None = None
     decimals: int | None = None
+    key_names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.headline not in self.metrics:
@@ -71,6 +75,11 @@ class ComparisonSpec:
     def label(self, metric: str) -> str:
         """The column label of ``metric``."""
         return self.labels.get(metric, metric)
+
+    def words(self, panel: Panel) -> str:
+        """A panel in words: ``soybean 2017``; ``SNR 0.3`` with ``key_names={"snr": "SNR {}"}``."""
+        names = [self.key_names.get(k, "{}").format(v) for k, v in zip(self.panel_keys, panel)]
+        return (", " if self.key_names else " ").join(names)
 
     def thesis_panel(self, panel: Panel) -> Panel:
         """The thesis panel ``panel`` is compared with."""
@@ -93,6 +102,7 @@ class ComparisonSpec:
             "method_map": dict(self.method_map),
             "thesis_only": list(self.thesis_only) if self.thesis_only else None,
             "decimals": self.decimals,
+            "key_names": dict(self.key_names),
         }
 
     @classmethod
@@ -108,6 +118,7 @@ class ComparisonSpec:
             method_map=dict(d.get("method_map") or {}),
             thesis_only=tuple(d["thesis_only"]) if d.get("thesis_only") else None,
             decimals=d.get("decimals"),
+            key_names=dict(d.get("key_names") or {}),
         )
 
 
@@ -242,19 +253,13 @@ def _order_cells(order: pd.DataFrame, method: str) -> list[str]:
     return [f"{o['rank']} / {o['thesis_rank']}", f"{verdict} ({o['pairs_agree']}/{o['pairs']} pairs as in the thesis)"]
 
 
-def _words(panel: Panel) -> str:
-    return " ".join(map(str, panel))
-
-
-def default_panel_note(
-    spec: ComparisonSpec, panel: Panel, thesis_panel: Panel, words: Callable[[Panel], str] = _words
-) -> str:
+def default_panel_note(spec: ComparisonSpec, panel: Panel, thesis_panel: Panel) -> str:
     """`` (the thesis reports X only)`` or `` (stands in for the thesis' X)`` when the panels differ."""
     if thesis_panel == panel:
         return ""
     if spec.thesis_only:
-        return f" (the thesis reports {words(thesis_panel)} only)"
-    return f" (stands in for the thesis' {words(thesis_panel)})"
+        return f" (the thesis reports {spec.words(thesis_panel)} only)"
+    return f" (stands in for the thesis' {spec.words(thesis_panel)})"
 
 
 def render(
@@ -268,7 +273,6 @@ def render(
     extra_columns: Mapping[str, Callable[[Panel, str], str]] | None = None,
     unreproduced: Callable[[Panel], str] | None = None,
     sections: Sequence[str] = (),
-    panel_words: Callable[[Panel], str] = _words,
 ) -> str:
     """Markdown: one section per panel of ``table`` beside its thesis panel.
 
@@ -290,8 +294,6 @@ def render(
         ``unreproduced(thesis_panel)``: one line for each thesis panel no panel reproduces (none by default).
     sections : sequence of str
         Further markdown sections (e.g. ``selection_section``), after the panels.
-    panel_words : callable, optional
-        ``panel_words(panel)``: a panel in the section headings (default: its key values, e.g. ``soybean 2017``).
     """
     extra = dict(extra_columns or {})
     head = spec.label(spec.headline)
@@ -299,8 +301,8 @@ def render(
     out = [f"# {title}: this run beside the thesis", "", intro, ""]
     results = compare(table, thesis, spec)
     for c in results:
-        note = (panel_note or (lambda p, t: default_panel_note(spec, p, t, panel_words)))(c.panel, c.thesis_panel)
-        out += [f"## {panel_words(c.panel)}, thesis {panel_words(c.thesis_panel)}{note}", ""]
+        note = (panel_note or (lambda p, t: default_panel_note(spec, p, t)))(c.panel, c.thesis_panel)
+        out += [f"## {spec.words(c.panel)}, thesis {spec.words(c.thesis_panel)}{note}", ""]
         if panel_intro is not None and (sentence := panel_intro(c.panel)):
             out += [sentence, ""]
         labels = [spec.label(m) for m in spec.metrics]

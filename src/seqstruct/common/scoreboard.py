@@ -85,8 +85,8 @@ def headline(table: pd.DataFrame, thesis: pd.DataFrame, spec: ComparisonSpec) ->
     for c in compare(table, thesis, spec):
         value = c.ours.loc[c.ours[spec.method_key].astype(str) == c.best_here, f"{spec.headline}_mean"]
         best = f"{c.best_here} ({spec.number(float(value.iloc[0]))})" if len(value) else c.best_here
-        panel = " ".join(map(str, c.panel))
-        thesis_panel = " ".join(map(str, c.thesis_panel))
+        panel = spec.words(c.panel) if c.panel else ""
+        thesis_panel = spec.words(c.thesis_panel) if c.thesis_panel else ""
         text = (f"{panel}: " if panel else "") + f"{best} / {c.best_thesis}"  # no panel keys: one unnamed panel
         text += f" (thesis {thesis_panel})" if thesis_panel != panel else ""
         if c.pairs:

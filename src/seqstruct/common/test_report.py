@@ -115,3 +115,10 @@ def test_selection_section_lists_every_choice() -> None:
         decimals=None,
     )
     assert "| m | yeast | 2 | lr=0.1 | 0.25 |" in text and "## Settings chosen on validation" in text
+
+
+def test_key_names_name_the_panel_in_headings_and_round_trip() -> None:
+    spec = ComparisonSpec(("snr", "lag"), {"r2": "higher"}, "r2", key_names={"snr": "SNR {}"})
+    assert spec.words((0.3, 5)) == "SNR 0.3, 5"
+    assert ComparisonSpec.from_json(spec.to_json()) == spec
+    assert ComparisonSpec(("crop", "test_year"), {"r2": "higher"}, "r2").words(("soybean", 2017)) == "soybean 2017"

@@ -35,6 +35,7 @@ ABOUT = {
     "table3_6": "forecasting on the temperatures: CPC's temporal lag k",
 }
 FORECAST_METRICS = ("r2",)
+KEY_NAMES = {"snr": "SNR {}", "lag": "lag {}"}  # how the numeric panel keys read in headings and the scoreboard
 GAIN = "pi_gain_pct"
 GAIN_R2 = "pi_gain_r2"
 
@@ -100,6 +101,7 @@ def forecast_spec(thesis_names: Mapping[str, str], lags: Sequence[int], per_seri
         labels={"r2": "forecast R² (test)"},
         panel_map=panel_map,
         decimals=3,
+        key_names=KEY_NAMES,
     )
 
 
@@ -111,6 +113,7 @@ def comparison_spec() -> ComparisonSpec:
         headline="r2",
         labels=LABELS,
         decimals=3,
+        key_names=KEY_NAMES,
     )
 
 
@@ -171,12 +174,7 @@ def render(
             return "" if pd.isna(diff) else f"{diff:+.3f} ({pct:+.1f}%)"
 
         extra["PI gain"] = gain
-    named = {"snr": "SNR {}", "lag": "lag {}"}  # the numeric keys, named in the section headings
-
-    def words(panel: tuple) -> str:
-        return ", ".join(named.get(k, "{}").format(v) for k, v in zip(spec.panel_keys, panel))
-
-    return render_comparison(table, thesis, spec, title, intro, extra_columns=extra, panel_words=words)
+    return render_comparison(table, thesis, spec, title, intro, extra_columns=extra)
 
 
 def write_report(
