@@ -153,7 +153,10 @@ def _intro(table: str, meta: Mapping[str, Any], runs: Sequence[Mapping[str, Any]
         f"Epoch chosen by {'; '.join(how.get(s, s) for s in selects)} (chosen epochs "
         f"{epochs[0] if epochs else '–'}-{epochs[-1] if epochs else '–'}). R² pooled over the three "
         "coordinates of a least-squares linear map from the latents; the thesis fitted and scored it in-sample "
-        "on 500 frames, which the second column repeats. Mean ± population std over seeds."
+        "on 500 frames, which the second column repeats. The thesis prints one R² per method, which the "
+        "comparison columns place under R² (held-out); by the released code it is that in-sample fit (on "
+        "validation frames, with the epoch chosen by the true state), so it compares most directly with the "
+        "in-sample column. Mean ± population std over seeds."
     )
 
 
