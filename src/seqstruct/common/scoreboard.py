@@ -85,8 +85,7 @@ def headline(table: pd.DataFrame, thesis: pd.DataFrame, spec: ComparisonSpec) ->
     for c in compare(table, thesis, spec):
         value = c.ours.loc[c.ours[spec.method_key].astype(str) == c.best_here, f"{spec.headline}_mean"]
         best = f"{c.best_here} ({spec.number(float(value.iloc[0]))})" if len(value) else c.best_here
-        panel = spec.words(c.panel) if c.panel else ""
-        thesis_panel = spec.words(c.thesis_panel) if c.thesis_panel else ""
+        panel, thesis_panel = spec.words(c.panel), spec.words(c.thesis_panel)
         text = (f"{panel}: " if panel else "") + f"{best} / {c.best_thesis}"  # no panel keys: one unnamed panel
         text += f" (thesis {thesis_panel})" if thesis_panel != panel else ""
         if c.pairs:
